@@ -1,0 +1,80 @@
+// The `samsa` command: Kafka's tools under one roof, with Kafka's flag names.
+//   samsa server-start <server.properties> [--override k=v]…   (kafka-server-start.sh)
+//   samsa topics …                                             (kafka-topics.sh)
+//   samsa dump-log --files …                                   (kafka-dump-log.sh)
+//   samsa console-producer / console-consumer …                (kafka-console-*.sh)
+// Errors print one line on stderr and exit with code 1.
+
+import { Command, CommanderError, Option } from 'commander';
+import { CliError } from './cli-error';
+import { serverStart } from './server-start';
+import { runTopics, TopicsOptions } from './topics';
+
+const collect = (v: string, prev: string[]) => [...prev, v];
+
+function fail(e: unknown): never {
+  const msg = e instanceof Error ? e.message : String(e);
+  process.stderr.write(`${msg.split('\n')[0]}\n`);
+  process.exit(1);
+}
+
+function action<A extends unknown[]>(fn: (...args: A) => Promise<void>): (...args: A) => Promise<void> {
+  return async (...args: A) => {
+    try {
+      await fn(...args);
+    } catch (e) {
+      fail(e);
+    }
+  };
+}
+
+export function buildProgram(): Command {
+  const program = new Command();
+  program.name('samsa').description('Samsa: an Apache-Kafka-compatible broker coordinated by ZooKeeper').exitOverride();
+  program.configureOutput({ outputError: (s, write) => write(s.split('\n')[0] + '\n') });
+
+  program
+    .command('server-start')
+    .description('Start a broker (kafka-server-start.sh)')
+    .argument('<config>', 'server.properties file')
+    .option('--override <property=value>', 'override a property of the config file (repeatable)', collect, [])
+    .action(action(async (config: string, opts: { override: string[] }) => serverStart(config, opts.override)));
+
+  program
+    .command('topics')
+    .description('Create, delete, describe, or list topics (kafka-topics.sh)')
+    .option('--bootstrap-server <server(s)>', 'the Kafka server(s) to connect to')
+    .option('--create', 'create a new topic')
+    .option('--list', 'list all available topics')
+    .option('--describe', 'list details for the given topics')
+    .option('--delete', 'delete a topic')
+    .option('--alter', 'alter the number of partitions and replica assignment')
+    .option('--topic <topic>', 'the topic to create, alter, describe or delete (a regular expression except for --create)')
+    .option('--partitions <n>', 'the number of partitions for the topic')
+    .option('--replication-factor <n>', 'the replication factor for each partition')
+    .option('--replica-assignment <list>', 'manual assignment: broker_id_for_part1_replica1:broker_id_for_part1_replica2,…')
+    .option('--config <name=value>', 'a topic configuration override (repeatable)', collect, [])
+    .option('--if-exists', 'only alter, describe or delete topics that exist')
+    .option('--if-not-exists', 'only create the topic if it does not exist')
+    .option('--exclude-internal', 'exclude internal topics from --list and --describe')
+    .option('--topics-with-overrides', 'only show topics that have overridden configs')
+    .option('--under-replicated-partitions', 'only show under-replicated partitions')
+    .option('--unavailable-partitions', 'only show partitions whose leader is not available')
+    .addOption(new Option('--command-config <file>', 'client config properties (accepted, not used)'))
+    .action(action(async (opts: TopicsOptions) => runTopics(opts, (s) => process.stdout.write(s + '\n'))));
+
+  return program;
+}
+
+export async function main(argv: string[]): Promise<void> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv);
+  } catch (e) {
+    if (e instanceof CommanderError) process.exit(e.exitCode === 0 ? 0 : 1);
+    if (e instanceof CliError) fail(e);
+    fail(e);
+  }
+}
+
+if (require.main === module) void main(process.argv);

@@ -1,0 +1,96 @@
+// The broker's view of the cluster (Kafka's ZkMetadataCache): live brokers, topics with their
+// assignment and leader/ISR, the controller. Metadata responses and leadership decisions read
+// it; it is fed by ZkMetadataSync (ZooKeeper watches) until UpdateMetadata from the controller
+// takes over. Listeners hear which partitions changed so the replica manager can react.
+
+import { EventEmitter } from 'node:events';
+import { BrokerRegistration, LeaderIsrAndControllerEpoch, TopicAssignment } from '../zk/zk-data';
+
+export interface PartitionMetadata {
+  topic: string;
+  partition: number;
+  replicas: number[];
+  addingReplicas: number[];
+  removingReplicas: number[];
+  /** null while the partition has no state znode yet */
+  state: LeaderIsrAndControllerEpoch | null;
+}
+
+export interface TopicMetadata {
+  name: string;
+  topicId: string | null;
+  partitions: Map<number, PartitionMetadata>;
+}
+
+export const INTERNAL_TOPICS = new Set(['__consumer_offsets', '__transaction_state']);
+
+export class MetadataCache extends EventEmitter {
+  clusterId = '';
+  controllerId = -1;
+  readonly brokers = new Map<number, BrokerRegistration>();
+  readonly topics = new Map<string, TopicMetadata>();
+
+  constructor(readonly localBrokerId: number) {
+    super();
+  }
+
+  aliveBrokers(): BrokerRegistration[] {
+    return [...this.brokers.values()].sort((a, b) => a.id - b.id);
+  }
+
+  isAlive(brokerId: number): boolean {
+    return this.brokers.has(brokerId);
+  }
+
+  getTopic(name: string): TopicMetadata | undefined {
+    return this.topics.get(name);
+  }
+
+  getPartition(topic: string, partition: number): PartitionMetadata | undefined {
+    return this.topics.get(topic)?.partitions.get(partition);
+  }
+
+  /** Topic whose name collides with `name` once '.' and '_' are folded (Kafka forbids both). */
+  collidingTopic(name: string): string | undefined {
+    const fold = (s: string) => s.replace(/\./g, '_');
+    for (const t of this.topics.keys()) if (t !== name && fold(t) === fold(name)) return t;
+    return undefined;
+  }
+
+  setBrokers(brokers: BrokerRegistration[]): void {
+    this.brokers.clear();
+    for (const b of brokers) this.brokers.set(b.id, b);
+    this.emit('brokersChanged');
+  }
+
+  setTopic(name: string, assignment: TopicAssignment): void {
+    const prev = this.topics.get(name);
+    const partitions = new Map<number, PartitionMetadata>();
+    for (const [p, replicas] of assignment.partitions) {
+      partitions.set(p, {
+        topic: name,
+        partition: p,
+        replicas,
+        addingReplicas: assignment.addingReplicas.get(p) ?? [],
+        removingReplicas: assignment.removingReplicas.get(p) ?? [],
+        state: prev?.partitions.get(p)?.state ?? null,
+      });
+    }
+    this.topics.set(name, { name, topicId: assignment.topicId, partitions });
+    this.emit('partitionsChanged', [...partitions.values()]);
+  }
+
+  setPartitionState(topic: string, partition: number, state: LeaderIsrAndControllerEpoch | null): void {
+    const p = this.getPartition(topic, partition);
+    if (!p) return;
+    p.state = state;
+    this.emit('partitionsChanged', [p]);
+  }
+
+  removeTopic(name: string): void {
+    const t = this.topics.get(name);
+    if (!t) return;
+    this.topics.delete(name);
+    this.emit('topicRemoved', t);
+  }
+}

@@ -1,0 +1,39 @@
+// Every API this broker serves, registered with the dispatcher. ApiVersions advertises
+// exactly this set.
+
+import { MetadataCache } from '../../cluster/metadata-cache';
+import { KafkaController } from '../../controller/kafka-controller';
+import { ErrorCode } from '../../protocol/errors';
+import { BrokerServices } from '../broker-services';
+import { KafkaApis } from '../kafka-apis';
+import { KafkaConfig } from '../kafka-config';
+import { ZkAdminManager } from '../zk-admin-manager';
+import { apiVersionsHandler } from './api-versions';
+import { createTopicsHandler } from './create-topics';
+import { deleteTopicsHandler } from './delete-topics';
+import { metadataHandler } from './metadata';
+
+export interface HandlerDeps {
+  config: KafkaConfig;
+  cache: MetadataCache;
+  admin: ZkAdminManager;
+  controller: KafkaController;
+  services: BrokerServices;
+}
+
+export function registerHandlers(apis: KafkaApis, d: HandlerDeps): void {
+  apis.register(apiVersionsHandler(() => apis.supportedApis()));
+  apis.register(
+    metadataHandler(d.config, d.cache, {
+      async createTopicWithDefaults(name) {
+        const r = await d.admin.createTopic(
+          { name, numPartitions: -1, replicationFactor: -1, assignments: [], configs: [] },
+          false,
+        );
+        return r.errorCode === ErrorCode.NONE ? ErrorCode.NONE : r.errorCode;
+      },
+    }),
+  );
+  apis.register(createTopicsHandler(d.admin, d.controller, d.cache, (t, o) => d.services.describeTopicConfigs(t, o)));
+  apis.register(deleteTopicsHandler(d.config, d.admin, d.controller, d.cache));
+}

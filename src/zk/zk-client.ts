@@ -1,0 +1,340 @@
+// A thin promise wrapper over the `zookeeper` npm package (the native C client), shaped like
+// Kafka's ZooKeeperClient: one session at a time, typed errors by ZooKeeper code, one-shot
+// watches handed to callbacks, and re-creation of the session after it expires (with the
+// registered `onSessionReinit` handlers run so owners re-create ephemerals and re-arm watches).
+
+import { EventEmitter } from 'node:events';
+import { getLogger } from '../utils/logger';
+
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const NativeZooKeeper = require('zookeeper') as NativeZkConstructor;
+
+interface NativeStat {
+  czxid: number;
+  mzxid: number;
+  version: number;
+  cversion: number;
+  numChildren: number;
+  ephemeralOwner: string;
+  dataLength: number;
+  ctime: Date | number;
+  mtime: Date | number;
+}
+
+type WatchCb = (type: number, state: number, path: string) => void;
+
+interface NativeZk extends EventEmitter {
+  init(config: object): NativeZk;
+  close(): void;
+  readonly client_id: string;
+  a_create(path: string, data: Buffer | string | null, flags: number, cb: (rc: number, err: string, path: string) => void): void;
+  a_exists(path: string, watch: boolean, cb: (rc: number, err: string, stat: NativeStat) => void): void;
+  aw_exists(path: string, watchCb: WatchCb, cb: (rc: number, err: string, stat: NativeStat) => void): void;
+  a_get(path: string, watch: boolean, cb: (rc: number, err: string, stat: NativeStat, data: Buffer | null) => void): void;
+  aw_get(path: string, watchCb: WatchCb, cb: (rc: number, err: string, stat: NativeStat, data: Buffer | null) => void): void;
+  a_get_children2(path: string, watch: boolean, cb: (rc: number, err: string, children: string[], stat: NativeStat) => void): void;
+  aw_get_children2(
+    path: string,
+    watchCb: WatchCb,
+    cb: (rc: number, err: string, children: string[], stat: NativeStat) => void,
+  ): void;
+  a_set(path: string, data: Buffer | string | null, version: number, cb: (rc: number, err: string, stat: NativeStat) => void): void;
+  a_delete_(path: string, version: number, cb: (rc: number, err: string) => void): void;
+}
+type NativeZkConstructor = new (config: object) => NativeZk;
+
+/** ZooKeeper return codes (zookeeper.h). */
+export const ZkCode = {
+  OK: 0,
+  CONNECTIONLOSS: -4,
+  OPERATIONTIMEOUT: -7,
+  NONODE: -101,
+  NOAUTH: -102,
+  BADVERSION: -103,
+  NOCHILDRENFOREPHEMERALS: -108,
+  NODEEXISTS: -110,
+  NOTEMPTY: -111,
+  SESSIONEXPIRED: -112,
+  CLOSING: -116,
+} as const;
+
+const CODE_NAMES = new Map<number, string>(Object.entries(ZkCode).map(([k, v]) => [v, k]));
+
+export class ZkError extends Error {
+  constructor(
+    readonly code: number,
+    readonly path: string,
+    message?: string,
+  ) {
+    super(`KeeperErrorCode = ${CODE_NAMES.get(code) ?? code} for ${path}${message ? ` (${message})` : ''}`);
+  }
+  get isNoNode(): boolean {
+    return this.code === ZkCode.NONODE;
+  }
+  get isNodeExists(): boolean {
+    return this.code === ZkCode.NODEEXISTS;
+  }
+  get isBadVersion(): boolean {
+    return this.code === ZkCode.BADVERSION;
+  }
+}
+
+export const CreateMode = { PERSISTENT: 0, EPHEMERAL: 1, PERSISTENT_SEQUENTIAL: 2, EPHEMERAL_SEQUENTIAL: 3 } as const;
+
+export interface Stat {
+  czxid: number;
+  mzxid: number;
+  version: number;
+  cversion: number;
+  numChildren: number;
+  ephemeralOwner: string;
+  ctime: number;
+  mtime: number;
+}
+
+/** Watch event types, as ZooKeeper numbers them in the C client. */
+export enum WatchEvent {
+  Created = 1,
+  Deleted = 2,
+  Changed = 3,
+  Child = 4,
+  Session = -1,
+  NotWatching = -2,
+}
+
+export type Watcher = (event: WatchEvent, path: string) => void;
+
+function toStat(s: NativeStat): Stat {
+  const t = (d: Date | number) => (d instanceof Date ? d.getTime() : Number(d));
+  return {
+    czxid: s.czxid,
+    mzxid: s.mzxid,
+    version: s.version,
+    cversion: s.cversion,
+    numChildren: s.numChildren,
+    ephemeralOwner: s.ephemeralOwner,
+    ctime: t(s.ctime),
+    mtime: t(s.mtime),
+  };
+}
+
+export interface ZkClientOptions {
+  connect: string;
+  sessionTimeoutMs: number;
+  connectionTimeoutMs: number;
+}
+
+export class ZkClient extends EventEmitter {
+  private zk: NativeZk | null = null;
+  private closed = false;
+  private readonly log = getLogger('kafka.zookeeper.ZooKeeperClient', '[ZooKeeperClient Kafka server]');
+  private readonly reinitHandlers: Array<() => Promise<void>> = [];
+
+  constructor(readonly opts: ZkClientOptions) {
+    super();
+  }
+
+  /** Opens a session, waiting at most connectionTimeoutMs (Kafka's ZooKeeperClientTimeoutException). */
+  async connect(): Promise<void> {
+    this.log.info(`Initializing a new session to ${this.opts.connect}.`);
+    const zk = new NativeZooKeeper({
+      connect: this.opts.connect,
+      timeout: this.opts.sessionTimeoutMs,
+      debug_level: 1, // ZOO_LOG_LEVEL_ERROR: the C client is chatty on stderr otherwise
+      host_order_deterministic: false,
+      data_as_buffer: true,
+    });
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        cleanup();
+        try {
+          zk.close();
+        } catch {
+          // already closed
+        }
+        reject(new Error(`Timed out waiting for connection while in state: CONNECTING (zookeeper.connect=${this.opts.connect})`));
+      }, this.opts.connectionTimeoutMs);
+      const onConnect = () => {
+        cleanup();
+        resolve();
+      };
+      const onClose = (_zk: unknown, code: number) => {
+        cleanup();
+        reject(new Error(`ZooKeeper session closed while connecting (code ${code})`));
+      };
+      const cleanup = () => {
+        clearTimeout(timer);
+        zk.removeListener('connect', onConnect);
+        zk.removeListener('close', onClose);
+      };
+      zk.on('connect', onConnect);
+      zk.on('close', onClose);
+      zk.init({});
+    });
+    this.zk = zk;
+    zk.on('close', (_z: unknown, code: number) => {
+      if (this.closed || this.zk !== zk) return;
+      this.zk = null;
+      this.log.warn(`Session expired (code ${code}); re-creating the session.`);
+      this.emit('expired');
+      void this.reinitialize();
+    });
+    zk.on('connecting', () => this.emit('disconnected'));
+    zk.on('connect', () => this.emit('reconnected'));
+    this.log.info('Connected.');
+  }
+
+  /** Registers a handler run after every new session (ephemerals re-created, watches re-armed). */
+  onSessionReinit(handler: () => Promise<void>): void {
+    this.reinitHandlers.push(handler);
+  }
+
+  private async reinitialize(): Promise<void> {
+    for (;;) {
+      if (this.closed) return;
+      try {
+        await this.connect();
+        break;
+      } catch (e) {
+        this.log.warn(`Unable to re-create the session: ${(e as Error).message}; retrying`);
+        await new Promise((r) => setTimeout(r, 1000));
+      }
+    }
+    for (const h of this.reinitHandlers) {
+      try {
+        await h();
+      } catch (e) {
+        this.log.error(`Error in session re-initialization handler: ${(e as Error).stack}`);
+      }
+    }
+    this.emit('reinitialized');
+  }
+
+  get sessionId(): string {
+    return this.handle().client_id;
+  }
+
+  private handle(): NativeZk {
+    if (!this.zk) throw new ZkError(ZkCode.CONNECTIONLOSS, '', 'no session');
+    return this.zk;
+  }
+
+  private watchCb(watcher: Watcher | undefined): WatchCb | undefined {
+    if (!watcher) return undefined;
+    return (type, _state, path) => {
+      if (type === WatchEvent.Session) return;
+      try {
+        watcher(type as WatchEvent, path);
+      } catch (e) {
+        this.log.error(`Watcher for ${path} failed: ${(e as Error).stack}`);
+      }
+    };
+  }
+
+  create(path: string, data: Buffer | string | null, mode: number = CreateMode.PERSISTENT): Promise<string> {
+    return new Promise((resolve, reject) =>
+      this.handle().a_create(path, data === null ? null : Buffer.from(data), mode, (rc, err, p) =>
+        rc === 0 ? resolve(p) : reject(new ZkError(rc, path, err)),
+      ),
+    );
+  }
+
+  /** Creates `path` and missing parents (persistent, empty); NODEEXISTS on the leaf is ignored. */
+  async createRecursive(path: string, data: Buffer | string | null = null, mode: number = CreateMode.PERSISTENT): Promise<void> {
+    try {
+      await this.create(path, data, mode);
+    } catch (e) {
+      if (e instanceof ZkError && e.isNoNode) {
+        const parent = path.slice(0, path.lastIndexOf('/'));
+        if (parent) await this.createRecursive(parent);
+        try {
+          await this.create(path, data, mode);
+        } catch (e2) {
+          if (!(e2 instanceof ZkError && e2.isNodeExists)) throw e2;
+        }
+      } else if (!(e instanceof ZkError && e.isNodeExists)) throw e;
+    }
+  }
+
+  /** Stat of `path`, or null when absent; `watcher` fires on create/delete/change. */
+  exists(path: string, watcher?: Watcher): Promise<Stat | null> {
+    const cb = (resolve: (s: Stat | null) => void, reject: (e: Error) => void) => (rc: number, err: string, stat: NativeStat) =>
+      rc === 0 ? resolve(toStat(stat)) : rc === ZkCode.NONODE ? resolve(null) : reject(new ZkError(rc, path, err));
+    return new Promise((resolve, reject) => {
+      const w = this.watchCb(watcher);
+      if (w) this.handle().aw_exists(path, w, cb(resolve, reject));
+      else this.handle().a_exists(path, false, cb(resolve, reject));
+    });
+  }
+
+  /** Data and stat, or null when the node does not exist (the watcher is then not set). */
+  getData(path: string, watcher?: Watcher): Promise<{ data: Buffer; stat: Stat } | null> {
+    return new Promise((resolve, reject) => {
+      const cb = (rc: number, err: string, stat: NativeStat, data: Buffer | null) => {
+        if (rc === 0) resolve({ data: data ?? Buffer.alloc(0), stat: toStat(stat) });
+        else if (rc === ZkCode.NONODE) resolve(null);
+        else reject(new ZkError(rc, path, err));
+      };
+      const w = this.watchCb(watcher);
+      if (w) this.handle().aw_get(path, w, cb);
+      else this.handle().a_get(path, false, cb);
+    });
+  }
+
+  /** Children names (unsorted, as ZooKeeper returns them), or null when the node does not exist. */
+  getChildren(path: string, watcher?: Watcher): Promise<string[] | null> {
+    return new Promise((resolve, reject) => {
+      const cb = (rc: number, err: string, children: string[]) => {
+        if (rc === 0) resolve(children);
+        else if (rc === ZkCode.NONODE) resolve(null);
+        else reject(new ZkError(rc, path, err));
+      };
+      const w = this.watchCb(watcher);
+      if (w) this.handle().aw_get_children2(path, w, cb);
+      else this.handle().a_get_children2(path, false, cb);
+    });
+  }
+
+  /** Conditional write (`version` -1 = any); BADVERSION/NONODE reject with ZkError. */
+  setData(path: string, data: Buffer | string, version = -1): Promise<Stat> {
+    return new Promise((resolve, reject) =>
+      this.handle().a_set(path, Buffer.from(data), version, (rc, err, stat) =>
+        rc === 0 ? resolve(toStat(stat)) : reject(new ZkError(rc, path, err)),
+      ),
+    );
+  }
+
+  delete(path: string, version = -1): Promise<void> {
+    return new Promise((resolve, reject) =>
+      this.handle().a_delete_(path, version, (rc, err) => (rc === 0 ? resolve() : reject(new ZkError(rc, path, err)))),
+    );
+  }
+
+  /** Deletes a subtree bottom-up; absent nodes are fine (someone else got there first). */
+  async deleteRecursive(path: string): Promise<void> {
+    const children = await this.getChildren(path);
+    if (children === null) return;
+    for (const c of children) await this.deleteRecursive(`${path}/${c}`);
+    try {
+      await this.delete(path);
+    } catch (e) {
+      if (!(e instanceof ZkError && e.isNoNode)) throw e;
+    }
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    const zk = this.zk;
+    this.zk = null;
+    if (!zk) return;
+    await new Promise<void>((resolve) => {
+      const t = setTimeout(resolve, 2000);
+      zk.once('close', () => {
+        clearTimeout(t);
+        resolve();
+      });
+      zk.close();
+    });
+    this.log.info('Closed.');
+  }
+}
