@@ -15,7 +15,7 @@ export class KafkaConnection {
   private socket: net.Socket | null = null;
   private correlationId = 0;
   private readonly inflight = new Map<number, { apiKey: number; version: number; resolve: (r: unknown) => void; reject: (e: Error) => void }>();
-  private buf = Buffer.alloc(0);
+  private buf: Buffer = Buffer.alloc(0);
   private versions = new Map<number, { min: number; max: number }>();
 
   constructor(

@@ -4,6 +4,7 @@
 // warned about, as Kafka does; a bad value for a known key stops start-up naming the key.
 
 import fs from 'node:fs';
+import os from 'node:os';
 
 export class ConfigException extends Error {}
 
@@ -283,7 +284,6 @@ function isKnownPassThrough(k: string): boolean {
 }
 
 function defaultHost(): string {
-  // Kafka advertises the canonical host name when the listener host is empty; for a single
-  // machine setup (the common case for Samsa) the loopback name is what clients can reach.
-  return 'localhost';
+  // Kafka advertises the machine's canonical host name when the listener host is empty.
+  return os.hostname();
 }
