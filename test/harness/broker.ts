@@ -28,6 +28,8 @@ export interface StartBrokerOptions {
   readyTimeoutMs?: number;
   /** Default 15 s: how long stop() waits after SIGTERM before SIGKILL. */
   stopGraceMs?: number;
+  /** Script to run instead of dist/cli/main.js; the harness's own tests use a stub. */
+  main?: string;
 }
 
 export interface ExitStatus {
@@ -117,8 +119,9 @@ export class BrokerProcess implements Resource {
   /** Starts the process and waits until it is ready; used by startBroker and restart. */
   async launch(): Promise<void> {
     if (this.isRunning()) throw new Error(`broker ${this.id} is already running (pid ${this.pid})`);
-    if (!fs.existsSync(SAMSA_MAIN)) {
-      throw new Error(`${SAMSA_MAIN} does not exist: run \`npm run build\` before the integration tests`);
+    const main = this.opts.main ?? SAMSA_MAIN;
+    if (!fs.existsSync(main)) {
+      throw new Error(`${main} does not exist: run \`npm run build\` before the integration tests`);
     }
     fs.mkdirSync(path.dirname(this.configFile), { recursive: true });
     fs.writeFileSync(
@@ -136,15 +139,11 @@ export class BrokerProcess implements Resource {
       SAMSA_LOG_LEVEL: level === 'debug' || level === 'trace' ? level : 'info',
       ...this.opts.env,
     };
-    const child = spawnTiedToParent(
-      process.execPath,
-      [SAMSA_MAIN, 'server-start', this.configFile, ...overrides],
-      {
-        cwd: REPO_ROOT,
-        env,
-        killGraceMs: 5_000,
-      },
-    );
+    const child = spawnTiedToParent(process.execPath, [main, 'server-start', this.configFile, ...overrides], {
+      cwd: REPO_ROOT,
+      env,
+      killGraceMs: 5_000,
+    });
     this.child = child;
     this.exitInfo = null;
     this.stopping = null;

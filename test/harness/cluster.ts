@@ -18,6 +18,8 @@ export interface StartClusterOptions {
   /** Per broker, on top of `overrides`. */
   brokerOverrides?: (id: number) => Record<string, string>;
   env?: Record<string, string>;
+  /** See StartBrokerOptions.main. */
+  main?: string;
 }
 
 /** A real ZooKeeper and `brokers` real broker processes (ids 0..n-1), started in parallel. */
@@ -30,6 +32,7 @@ export async function startCluster(opts: StartClusterOptions): Promise<Cluster> 
         zkConnect: zk.connectString,
         overrides: { ...opts.overrides, ...opts.brokerOverrides?.(id) },
         env: opts.env,
+        main: opts.main,
       }),
     ),
   );

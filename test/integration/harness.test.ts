@@ -12,7 +12,9 @@ import {
   startEmbeddedZooKeeper,
   type EmbeddedZooKeeper,
 } from '../../src/zk/embedded-zookeeper';
-import { REPO_ROOT } from '../harness/broker';
+import { REPO_ROOT, startBroker } from '../harness/broker';
+import { runKcat, runProcess } from '../harness/cli';
+import { startCluster } from '../harness/cluster';
 import { freePort } from '../harness/ports';
 import { isProcessAlive, makeTempDir, stopAll } from '../harness/processes';
 import { waitFor } from '../harness/wait';
@@ -276,5 +278,133 @@ describe('Apache tarball layout (ZOOKEEPER_HOME)', () => {
     const zk = await startEmbeddedZooKeeper({ dataDir: path.join(home, 'data'), install: install! });
     extraZks.push(zk);
     expect(await fourLetterWord('127.0.0.1', zk.port, 'ruok')).toBe('imok');
+  });
+});
+
+// The broker-process machinery of the harness, exercised with a stand-in broker that takes the same
+// command line, registers itself in the real ZooKeeper and prints Kafka's readiness line.
+describe('broker processes (harness mechanics, with a stub broker)', () => {
+  const STUB = path.join(REPO_ROOT, 'test', 'harness', 'fixtures', 'stub-broker.js');
+  let zk: TestZooKeeper;
+
+  beforeAll(async () => {
+    zk = await startTestZooKeeper();
+  });
+
+  afterAll(async () => {
+    await zk.stop();
+  });
+
+  test('ready, registered, SIGKILL then the registration expires, restart, stop', async () => {
+    const t0 = Date.now();
+    const broker = await startBroker({
+      id: 7,
+      zkConnect: zk.connectString,
+      main: STUB,
+      overrides: { 'x.y': 'z' },
+    });
+    console.log(`stub broker ready in ${Date.now() - t0} ms`);
+    expect(broker.bootstrap).toBe(`127.0.0.1:${broker.port}`);
+    expect(broker.output()).toMatch(/\[KafkaServer id=7\] started \(kafka\.server\.KafkaServer\)/);
+    expect(isProcessAlive(broker.pid)).toBe(true);
+    const props = fs.readFileSync(broker.configFile, 'utf8');
+    expect(props).toContain(`listeners=PLAINTEXT://127.0.0.1:${broker.port}`);
+    expect(props).toContain(`log.dirs=${broker.logDirs}`);
+    expect(props).toContain('zookeeper.session.timeout.ms=6000');
+    const c = await client(zk.connectString);
+    expect(await c.getJson('/brokers/ids/7')).toMatchObject({ host: '127.0.0.1', port: broker.port });
+
+    const firstPid = broker.pid;
+    const killedAt = Date.now();
+    await broker.kill9();
+    expect(await broker.waitForExit()).toEqual({ code: null, signal: 'SIGKILL' });
+    expect(isProcessAlive(firstPid)).toBe(false);
+    await waitFor(async () => !(await c.exists('/brokers/ids/7')), {
+      timeoutMs: 20_000,
+      message: '/brokers/ids/7 to expire',
+    });
+    const expiredAfter = Date.now() - killedAt;
+    console.log(`registration expired ${expiredAfter} ms after SIGKILL`);
+    expect(expiredAfter).toBeGreaterThan(4_000);
+
+    expect(await broker.restart()).toBe(broker);
+    expect(broker.pid).not.toBe(firstPid);
+    expect(await c.exists('/brokers/ids/7')).toBe(true);
+    expect(broker.output()).toContain('restarting');
+
+    expect(await broker.stop()).toBe(0);
+    expect(await broker.stop()).toBe(0);
+    await broker.destroy();
+  });
+
+  test('a broker that exits during startup fails with its output', async () => {
+    const t0 = Date.now();
+    await expect(
+      startBroker({ id: 1, zkConnect: zk.connectString, main: STUB, overrides: { 'stub.mode': 'fail' } }),
+    ).rejects.toThrow(/broker 1 on 127\.0\.0\.1:\d+ exited \(exit code 1\)[\s\S]*failing on purpose/);
+    expect(Date.now() - t0).toBeLessThan(5_000);
+  });
+
+  test('a broker that never gets ready is killed after the timeout', async () => {
+    const err = await startBroker({
+      id: 2,
+      zkConnect: zk.connectString,
+      main: STUB,
+      overrides: { 'stub.mode': 'hang' },
+      readyTimeoutMs: 1500,
+    }).then(
+      () => null,
+      (e: Error) => e,
+    );
+    expect(err?.message).toMatch(/broker 2 on 127\.0\.0\.1:\d+ was not ready within 1500 ms/);
+  });
+
+  test('stop() escalates to SIGKILL after the grace period', async () => {
+    const broker = await startBroker({
+      id: 3,
+      zkConnect: zk.connectString,
+      main: STUB,
+      overrides: { 'stub.mode': 'ignore-sigterm' },
+      stopGraceMs: 500,
+    });
+    const pid = broker.pid;
+    expect(await broker.stop()).toBeNull();
+    expect(await broker.waitForExit()).toEqual({ code: null, signal: 'SIGKILL' });
+    expect(isProcessAlive(pid)).toBe(false);
+  });
+
+  test('a cluster of brokers started in parallel', async () => {
+    const t0 = Date.now();
+    const cluster = await startCluster({ brokers: 3, main: STUB });
+    console.log(`ZooKeeper + 3 stub brokers ready in ${Date.now() - t0} ms`);
+    try {
+      expect(cluster.brokers.map((b) => b.id)).toEqual([0, 1, 2]);
+      expect(cluster.bootstrap).toBe(cluster.brokers.map((b) => `127.0.0.1:${b.port}`).join(','));
+      const c = await client(cluster.zk.connectString);
+      expect(await c.getChildren('/brokers/ids')).toEqual(['0', '1', '2']);
+      await c.close();
+    } finally {
+      await cluster.stop();
+    }
+    for (const b of cluster.brokers) expect(isProcessAlive(b.pid)).toBe(false);
+    expect(fs.existsSync(cluster.zk.dataDir)).toBe(false);
+  });
+});
+
+describe('running commands', () => {
+  test('runKcat runs /usr/bin/kcat', async () => {
+    const r = await runKcat(['-V']);
+    expect(r.code).toBe(0);
+    expect(r.stdout + r.stderr).toMatch(/kcat - Apache Kafka producer and consumer tool/);
+  });
+
+  test('runProcess feeds stdin and kills on timeout', async () => {
+    const r = await runProcess('/bin/cat', [], { input: 'hello\n' });
+    expect(r).toEqual({ code: 0, stdout: 'hello\n', stderr: '', timedOut: false });
+    const t0 = Date.now();
+    const slow = await runProcess('/bin/sleep', ['30'], { timeoutMs: 300 });
+    expect(slow.timedOut).toBe(true);
+    expect(slow.code).toBeNull();
+    expect(Date.now() - t0).toBeLessThan(5_000);
   });
 });
