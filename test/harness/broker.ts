@@ -63,7 +63,6 @@ export function baseBrokerProperties(
     'group.initial.rebalance.delay.ms': '0',
     'log.retention.check.interval.ms': '1000',
     'log.cleaner.dedupe.buffer.size': '2097152',
-    'controlled.shutdown.retry.backoff.ms': '100',
   };
 }
 

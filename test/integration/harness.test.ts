@@ -408,3 +408,33 @@ describe('running commands', () => {
     expect(Date.now() - t0).toBeLessThan(5_000);
   });
 });
+
+describe('a real broker (dist/cli/main.js)', () => {
+  test('becomes ready, registers in ZooKeeper, and its registration expires after SIGKILL', async () => {
+    const t0 = Date.now();
+    const zk = await startTestZooKeeper();
+    const t1 = Date.now();
+    const broker = await startBroker({ id: 0, zkConnect: zk.connectString });
+    console.log(`ZooKeeper in ${t1 - t0} ms + broker in ${Date.now() - t1} ms = ${Date.now() - t0} ms`);
+    expect(broker.output()).toMatch(/\[KafkaServer id=0\] started \(kafka\.server\.KafkaServer\)/);
+    const c = await client(zk.connectString);
+    const registration = await c.getJson<{ endpoints: string[]; port: number }>('/brokers/ids/0');
+    expect(registration?.endpoints).toEqual([`PLAINTEXT://127.0.0.1:${broker.port}`]);
+
+    const pid = broker.pid;
+    const killedAt = Date.now();
+    await broker.kill9();
+    expect(isProcessAlive(pid)).toBe(false);
+    // zookeeper.session.timeout.ms=6000: the ephemeral znode outlives the process until the session expires.
+    expect(await c.exists('/brokers/ids/0')).toBe(true);
+    await waitFor(async () => !(await c.exists('/brokers/ids/0')), {
+      timeoutMs: 20_000,
+      message: '/brokers/ids/0 to disappear after SIGKILL',
+    });
+    console.log(`/brokers/ids/0 gone ${Date.now() - killedAt} ms after SIGKILL`);
+
+    await broker.restart();
+    expect(broker.port).toBe(registration?.port);
+    await waitFor(() => c.exists('/brokers/ids/0'), { message: '/brokers/ids/0 after restart' });
+  });
+});
