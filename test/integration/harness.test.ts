@@ -13,7 +13,7 @@ import {
   type EmbeddedZooKeeper,
 } from '../../src/zk/embedded-zookeeper';
 import { REPO_ROOT, startBroker } from '../harness/broker';
-import { runKcat, runProcess } from '../harness/cli';
+import { runKcat, runProcess, runSamsa } from '../harness/cli';
 import { startCluster } from '../harness/cluster';
 import { freePort } from '../harness/ports';
 import { isProcessAlive, makeTempDir, stopAll } from '../harness/processes';
@@ -396,6 +396,12 @@ describe('running commands', () => {
     const r = await runKcat(['-V']);
     expect(r.code).toBe(0);
     expect(r.stdout + r.stderr).toMatch(/kcat - Apache Kafka producer and consumer tool/);
+  });
+
+  test('runSamsa runs dist/cli/main.js', async () => {
+    const r = await runSamsa(['--help']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('server-start');
   });
 
   test('runProcess feeds stdin and kills on timeout', async () => {
