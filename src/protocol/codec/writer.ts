@@ -91,6 +91,7 @@ export class Writer {
   }
 
   writeInt64(v: bigint): void {
+    if (typeof v !== 'bigint') throw new TypeError(`int64 values are bigints, got ${typeof v} ${String(v)}`);
     this.ensure(8);
     this.pos = this.buf.writeBigInt64BE(v, this.pos);
   }
