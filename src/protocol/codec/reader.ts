@@ -130,24 +130,40 @@ export class Reader {
 
   /** LEB128, at most 5 bytes, value 0..2^32-1. */
   readUnsignedVarint(): number {
+    const pos = this.offset;
+    if (pos < this.buf.length && this.buf[pos] < 0x80) {
+      // one byte: lengths of short strings/arrays and empty tagged sections
+      this.offset = pos + 1;
+      return this.buf[pos];
+    }
+    return this.readLongUnsignedVarint();
+  }
+
+  private readLongUnsignedVarint(): number {
     const buf = this.buf;
+    const start = this.offset;
+    let pos = start;
     let value = 0;
-    let shift = 0;
-    let pos = this.offset;
-    for (let i = 0; i < 5; i++) {
-      if (pos >= buf.length)
-        throw new ProtocolError(`truncated input: unsigned varint at offset ${this.offset}`);
+    for (let shift = 0; shift < 28; shift += 7) {
+      if (pos >= buf.length) throw new ProtocolError(`truncated input: unsigned varint at offset ${start}`);
       const b = buf[pos++];
-      if (i === 4 && b > 0x0f)
-        throw new ProtocolError(`unsigned varint overflows 32 bits at offset ${this.offset}`);
-      value += (b & 0x7f) * 2 ** shift;
-      if ((b & 0x80) === 0) {
+      value |= (b & 0x7f) << shift; // < 2^28: stays a positive int32
+      if (b < 0x80) {
         this.offset = pos;
         return value;
       }
-      shift += 7;
     }
-    throw new ProtocolError(`unsigned varint longer than 5 bytes at offset ${this.offset}`);
+    if (pos >= buf.length) throw new ProtocolError(`truncated input: unsigned varint at offset ${start}`);
+    const b = buf[pos++];
+    if (b > 0x0f) {
+      throw new ProtocolError(
+        b & 0x80
+          ? `unsigned varint longer than 5 bytes at offset ${start}`
+          : `unsigned varint overflows 32 bits at offset ${start}`,
+      );
+    }
+    this.offset = pos;
+    return value + b * 0x10000000;
   }
 
   /** Zigzag LEB128 int32 (record format). */
@@ -162,10 +178,11 @@ export class Reader {
     const start = this.offset;
     let pos = start;
     let small = 0; // first 7 groups (49 bits) accumulate exactly in a double
-    for (let i = 0; i < 7; i++) {
+    let mul = 1;
+    for (let i = 0; i < 7; i++, mul *= 128) {
       if (pos >= buf.length) throw new ProtocolError(`truncated input: varlong at offset ${start}`);
       const b = buf[pos++];
-      small += (b & 0x7f) * 2 ** (7 * i);
+      small += (b & 0x7f) * mul;
       if ((b & 0x80) === 0) {
         this.offset = pos;
         return BigInt(small % 2 === 0 ? small / 2 : -(small + 1) / 2);

@@ -21,7 +21,7 @@ const UUID_RE = /^[A-Za-z0-9_-]{21}[AQgw]$/;
 const EMPTY = Buffer.alloc(0);
 
 export class Writer {
-  private buf: Buffer;
+  private buf: Buffer<ArrayBuffer>;
   private pos = 0;
   /** Start in `buf` of the bytes not yet moved to `chunks`. */
   private segStart = 0;
@@ -37,7 +37,7 @@ export class Writer {
   }
 
   /** Encodes with `fn` into a fresh writer and returns the bytes (used for tagged-field payloads). */
-  static build(fn: (w: Writer) => void, initialCapacity = 64): Buffer {
+  static build(fn: (w: Writer) => void, initialCapacity = 64): Buffer<ArrayBuffer> {
     const w = new Writer({ initialCapacity, zeroCopyThreshold: Infinity });
     fn(w);
     return w.toBuffer();
@@ -115,6 +115,11 @@ export class Writer {
 
   /** LEB128 of 0..2^32-1. */
   writeUnsignedVarint(v: number): void {
+    if (v >= 0 && v < 0x80 && (v | 0) === v) {
+      this.ensure(1);
+      this.buf[this.pos++] = v;
+      return;
+    }
     if (!Number.isInteger(v) || v < 0 || v > 0xffffffff)
       throw new RangeError(`unsigned varint out of range: ${v}`);
     this.ensure(5);
@@ -248,7 +253,8 @@ export class Writer {
     let fields: readonly TaggedField[];
     if (unknown === undefined || unknown.length === 0) {
       if (known === null || known.length === 0) {
-        this.writeUInt8(0);
+        this.ensure(1);
+        this.buf[this.pos++] = 0; // empty section
         return;
       }
       fields = known;
@@ -295,7 +301,7 @@ export class Writer {
   }
 
   /** The output as one Buffer (a view of the internal buffer unless there are chunks). */
-  toBuffer(): Buffer {
+  toBuffer(): Buffer<ArrayBuffer> {
     const tail = this.buf.subarray(this.segStart, this.pos);
     if (this.chunks === null) return tail;
     return Buffer.concat(tail.length > 0 ? [...this.chunks, tail] : this.chunks, this.length);
