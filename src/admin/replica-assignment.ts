@@ -42,7 +42,8 @@ export function assignReplicasToBrokers(
   replicationFactor: number,
   opts: AssignmentOptions = {},
 ): Map<number, number[]> {
-  if (nPartitions <= 0) throw new AdminOperationError(INVALID_PARTITIONS, 'Number of partitions must be larger than 0.');
+  if (nPartitions <= 0)
+    throw new AdminOperationError(INVALID_PARTITIONS, 'Number of partitions must be larger than 0.');
   if (replicationFactor <= 0)
     throw new AdminOperationError(INVALID_REPLICATION_FACTOR, 'Replication factor must be larger than 0.');
   if (replicationFactor > brokers.length)
@@ -51,7 +52,13 @@ export function assignReplicasToBrokers(
       `Replication factor: ${replicationFactor} larger than available brokers: ${brokers.length}.`,
     );
   const withRack = brokers.filter((b) => b.rack !== null);
-  if (withRack.length === 0) return assignRackUnaware(brokers.map((b) => b.id), nPartitions, replicationFactor, opts);
+  if (withRack.length === 0)
+    return assignRackUnaware(
+      brokers.map((b) => b.id),
+      nPartitions,
+      replicationFactor,
+      opts,
+    );
   if (withRack.length < brokers.length)
     throw new AdminOperationError(
       INVALID_REPLICA_ASSIGNMENT,
@@ -68,7 +75,12 @@ function startAndShift(n: number, opts: AssignmentOptions): { start: number; shi
   return { start, shift, pid: Math.max(0, opts.startPartitionId ?? -1) };
 }
 
-function assignRackUnaware(ids: number[], nPartitions: number, rf: number, opts: AssignmentOptions): Map<number, number[]> {
+function assignRackUnaware(
+  ids: number[],
+  nPartitions: number,
+  rf: number,
+  opts: AssignmentOptions,
+): Map<number, number[]> {
   const n = ids.length;
   const out = new Map<number, number[]>();
   const s = startAndShift(n, opts);
@@ -101,7 +113,12 @@ export function rackAlternatedBrokerList(brokers: BrokerMetadata[]): number[] {
   return out;
 }
 
-function assignRackAware(brokers: BrokerMetadata[], nPartitions: number, rf: number, opts: AssignmentOptions): Map<number, number[]> {
+function assignRackAware(
+  brokers: BrokerMetadata[],
+  nPartitions: number,
+  rf: number,
+  opts: AssignmentOptions,
+): Map<number, number[]> {
   const rackOf = new Map(brokers.map((b) => [b.id, b.rack as string]));
   const list = rackAlternatedBrokerList(brokers);
   const n = list.length;

@@ -30,7 +30,10 @@ function action<A extends unknown[]>(fn: (...args: A) => Promise<void>): (...arg
 
 export function buildProgram(): Command {
   const program = new Command();
-  program.name('samsa').description('Samsa: an Apache-Kafka-compatible broker coordinated by ZooKeeper').exitOverride();
+  program
+    .name('samsa')
+    .description('Samsa: an Apache-Kafka-compatible broker coordinated by ZooKeeper')
+    .exitOverride();
   program.configureOutput({ outputError: (s, write) => write(s.split('\n')[0] + '\n') });
 
   program
@@ -38,7 +41,9 @@ export function buildProgram(): Command {
     .description('Start a broker (kafka-server-start.sh)')
     .argument('<config>', 'server.properties file')
     .option('--override <property=value>', 'override a property of the config file (repeatable)', collect, [])
-    .action(action(async (config: string, opts: { override: string[] }) => serverStart(config, opts.override)));
+    .action(
+      action(async (config: string, opts: { override: string[] }) => serverStart(config, opts.override)),
+    );
 
   program
     .command('topics')
@@ -49,10 +54,16 @@ export function buildProgram(): Command {
     .option('--describe', 'list details for the given topics')
     .option('--delete', 'delete a topic')
     .option('--alter', 'alter the number of partitions and replica assignment')
-    .option('--topic <topic>', 'the topic to create, alter, describe or delete (a regular expression except for --create)')
+    .option(
+      '--topic <topic>',
+      'the topic to create, alter, describe or delete (a regular expression except for --create)',
+    )
     .option('--partitions <n>', 'the number of partitions for the topic')
     .option('--replication-factor <n>', 'the replication factor for each partition')
-    .option('--replica-assignment <list>', 'manual assignment: broker_id_for_part1_replica1:broker_id_for_part1_replica2,…')
+    .option(
+      '--replica-assignment <list>',
+      'manual assignment: broker_id_for_part1_replica1:broker_id_for_part1_replica2,…',
+    )
     .option('--config <name=value>', 'a topic configuration override (repeatable)', collect, [])
     .option('--if-exists', 'only alter, describe or delete topics that exist')
     .option('--if-not-exists', 'only create the topic if it does not exist')

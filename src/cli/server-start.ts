@@ -27,7 +27,8 @@ export async function serverStart(configFile: string, overrides: string[]): Prom
   const level = config.str('samsa.log.level') ?? config.str('log4j.root.loglevel');
   if (level) setLogLevel(level);
   const log = getLogger('kafka.Kafka$');
-  for (const k of config.unknownKeys) log.warn(`The configuration '${k}' was supplied but isn't a known config.`);
+  for (const k of config.unknownKeys)
+    log.warn(`The configuration '${k}' was supplied but isn't a known config.`);
 
   const server = new KafkaServer(config);
   let stopping = false;
@@ -44,7 +45,9 @@ export async function serverStart(configFile: string, overrides: string[]): Prom
   process.on('SIGINT', () => stop('SIGINT'));
   // A bug in one request must not take the broker down: log it, as Kafka's threads do.
   process.on('uncaughtException', (e) => log.error(`Uncaught exception: ${e.stack}`));
-  process.on('unhandledRejection', (e) => log.error(`Unhandled rejection: ${(e as Error)?.stack ?? String(e)}`));
+  process.on('unhandledRejection', (e) =>
+    log.error(`Unhandled rejection: ${(e as Error)?.stack ?? String(e)}`),
+  );
 
   try {
     await server.startup();

@@ -62,7 +62,8 @@ function parseConfigs(list: string[]): Array<{ name: string; value: string }> {
   return list.flatMap((entry) =>
     entry.split(',').map((kv) => {
       const i = kv.indexOf('=');
-      if (i <= 0) throw new CliError(`Invalid topic config: all configs to be added must be in the format "key=val".`);
+      if (i <= 0)
+        throw new CliError(`Invalid topic config: all configs to be added must be in the format "key=val".`);
       return { name: kv.slice(0, i).trim(), value: kv.slice(i + 1).trim() };
     }),
   );
@@ -82,9 +83,13 @@ function topicMatcher(pattern: string | undefined): (t: string) => boolean {
 
 export async function runTopics(o: TopicsOptions, out: (s: string) => void): Promise<void> {
   const actions = [o.create, o.list, o.describe, o.delete, o.alter].filter(Boolean).length;
-  if (actions !== 1) throw new CliError('Command must include exactly one action: --list, --describe, --create, --alter or --delete');
+  if (actions !== 1)
+    throw new CliError(
+      'Command must include exactly one action: --list, --describe, --create, --alter or --delete',
+    );
   if (!o.bootstrapServer) throw new CliError('Missing required argument "[bootstrap-server]"');
-  if ((o.create || o.delete || o.alter) && !o.topic) throw new CliError('Missing required argument "[topic]"');
+  if ((o.create || o.delete || o.alter) && !o.topic)
+    throw new CliError('Missing required argument "[topic]"');
   if (o.create && !o.replicaAssignment && o.partitions === undefined && o.replicationFactor === undefined) {
     // Kafka allows both to default to the broker settings.
   }
@@ -94,7 +99,10 @@ export async function runTopics(o: TopicsOptions, out: (s: string) => void): Pro
     else if (o.list) await list(conn, o, out);
     else if (o.describe) await describe(conn, o, out);
     else if (o.delete) await del(conn, o);
-    else if (o.alter) throw new CliError('--alter is not supported by this broker yet (CreatePartitions arrives with reassignment support)');
+    else if (o.alter)
+      throw new CliError(
+        '--alter is not supported by this broker yet (CreatePartitions arrives with reassignment support)',
+      );
   } finally {
     conn.close();
   }
@@ -112,14 +120,21 @@ async function create(conn: KafkaConnection, o: TopicsOptions, out: (s: string) 
   const partitions = o.partitions !== undefined ? parseInt32(o.partitions, '--partitions') : -1;
   const rf = o.replicationFactor !== undefined ? parseInt32(o.replicationFactor, '--replication-factor') : -1;
   if (o.replicationFactor !== undefined && (rf < 1 || rf > 32767))
-    throw new CliError('Error while executing topic command : The replication factor must be between 1 and 32767 inclusive');
+    throw new CliError(
+      'Error while executing topic command : The replication factor must be between 1 and 32767 inclusive',
+    );
   if (o.partitions !== undefined && partitions < 1)
     throw new CliError('Error while executing topic command : The partitions must be greater than 0');
   let assignments: Array<{ partitionIndex: number; brokerIds: number[] }> = [];
   if (o.replicaAssignment) {
     if (o.partitions !== undefined || o.replicationFactor !== undefined)
-      throw new CliError('Option "[replica-assignment]" can\'t be used with option "[partitions]" or "[replication-factor]"');
-    assignments = parseReplicaAssignment(o.replicaAssignment).map((brokerIds, partitionIndex) => ({ partitionIndex, brokerIds }));
+      throw new CliError(
+        'Option "[replica-assignment]" can\'t be used with option "[partitions]" or "[replication-factor]"',
+      );
+    assignments = parseReplicaAssignment(o.replicaAssignment).map((brokerIds, partitionIndex) => ({
+      partitionIndex,
+      brokerIds,
+    }));
   }
   if (/[._]/.test(name))
     out(
@@ -128,7 +143,15 @@ async function create(conn: KafkaConnection, o: TopicsOptions, out: (s: string) 
   const ctrl = await connectController(conn);
   try {
     const res = await ctrl.request<CreateTopicsResponse>(ApiKey.CreateTopics, {
-      topics: [{ name, numPartitions: partitions, replicationFactor: rf, assignments, configs: parseConfigs(o.config) }],
+      topics: [
+        {
+          name,
+          numPartitions: partitions,
+          replicationFactor: rf,
+          assignments,
+          configs: parseConfigs(o.config),
+        },
+      ],
       timeoutMs: 30000,
       validateOnly: false,
     });

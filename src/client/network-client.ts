@@ -14,7 +14,10 @@ import type { MetadataResponse } from '../protocol/messages/generated/MetadataRe
 export class KafkaConnection {
   private socket: net.Socket | null = null;
   private correlationId = 0;
-  private readonly inflight = new Map<number, { apiKey: number; version: number; resolve: (r: unknown) => void; reject: (e: Error) => void }>();
+  private readonly inflight = new Map<
+    number,
+    { apiKey: number; version: number; resolve: (r: unknown) => void; reject: (e: Error) => void }
+  >();
   private buf: Buffer = Buffer.alloc(0);
   private versions = new Map<number, { min: number; max: number }>();
 
@@ -32,7 +35,9 @@ export class KafkaConnection {
         resolve();
       });
       s.once('error', reject);
-      s.setTimeout(this.timeoutMs, () => s.destroy(new Error(`connection to ${this.host}:${this.port} timed out`)));
+      s.setTimeout(this.timeoutMs, () =>
+        s.destroy(new Error(`connection to ${this.host}:${this.port} timed out`)),
+      );
       this.socket = s;
     });
     const s = this.socket!;
@@ -124,7 +129,10 @@ export class KafkaConnection {
 /** Parses `host:port[,host:port…]` and connects to the first broker that answers. */
 export async function connectBootstrap(bootstrap: string, timeoutMs = 30000): Promise<KafkaConnection> {
   const errors: string[] = [];
-  for (const hp of bootstrap.split(',').map((s) => s.trim()).filter(Boolean)) {
+  for (const hp of bootstrap
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)) {
     const m = /^(\[[^\]]+\]|[^:]+):(\d+)$/.exec(hp);
     if (!m) throw new Error(`Invalid url in bootstrap.servers: ${hp}`);
     const c = new KafkaConnection(m[1].replace(/^\[|\]$/g, ''), Number(m[2]), 'samsa-cli', timeoutMs);

@@ -35,7 +35,7 @@ export class ZkMetadataSync {
       try {
         await fn();
       } catch (e) {
-        this.log.warn(`Failed to refresh ${what} from ZooKeeper: ${(e as Error).message}`);
+        if (!this.stopped) this.log.warn(`Failed to refresh ${what} from ZooKeeper: ${(e as Error).message}`);
       }
     });
     return this.chain;
@@ -51,7 +51,9 @@ export class ZkMetadataSync {
   }
 
   private async refreshBrokers(): Promise<void> {
-    const ids = await this.zkClient.getBrokerIds(() => void this.enqueue('brokers', () => this.refreshBrokers()));
+    const ids = await this.zkClient.getBrokerIds(
+      () => void this.enqueue('brokers', () => this.refreshBrokers()),
+    );
     const brokers = [];
     for (const id of ids) {
       const b = await this.zkClient.getBroker(id);
@@ -67,7 +69,9 @@ export class ZkMetadataSync {
   }
 
   private async refreshTopics(): Promise<void> {
-    const topics = await this.zkClient.getAllTopics(() => void this.enqueue('topics', () => this.refreshTopics()));
+    const topics = await this.zkClient.getAllTopics(
+      () => void this.enqueue('topics', () => this.refreshTopics()),
+    );
     const present = new Set(topics);
     for (const t of [...this.cache.topics.keys()]) if (!present.has(t)) this.cache.removeTopic(t);
     for (const t of topics) if (!this.cache.topics.has(t)) await this.refreshTopic(t);

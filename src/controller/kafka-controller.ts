@@ -32,7 +32,7 @@ export class KafkaController {
     private readonly deleteTopicEnable: boolean,
   ) {
     this.log = getLogger('kafka.controller.KafkaController', `[Controller id=${brokerId}]`);
-    this.stateChangeLog = getLogger('state.change.logger', `[Controller id=${brokerId} epoch=?]`);
+    this.stateChangeLog = getLogger('state.change.logger', `[Controller id=${brokerId}]`);
   }
 
   get isActive(): boolean {
@@ -86,7 +86,11 @@ export class KafkaController {
     }
     const epochNode = await this.readOrCreateEpoch();
     try {
-      await this.zkClient.zk.create(ZkPaths.controller, ControllerZNode.encode(this.brokerId), CreateMode.EPHEMERAL);
+      await this.zkClient.zk.create(
+        ZkPaths.controller,
+        ControllerZNode.encode(this.brokerId),
+        CreateMode.EPHEMERAL,
+      );
     } catch (e) {
       if (e instanceof ZkError && e.isNodeExists) {
         this.activeControllerId = await this.zkClient.getControllerId();
@@ -108,7 +112,9 @@ export class KafkaController {
       throw e;
     }
     this.activeControllerId = this.brokerId;
-    this.log.info(`${this.brokerId} successfully elected as the controller. Epoch incremented to ${this.epoch} and epoch zk version is now ${this.epochZkVersion}`);
+    this.log.info(
+      `${this.brokerId} successfully elected as the controller. Epoch incremented to ${this.epoch} and epoch zk version is now ${this.epochZkVersion}`,
+    );
     await this.onControllerFailover();
   }
 
@@ -143,14 +149,17 @@ export class KafkaController {
 
   private async processTopicChange(): Promise<void> {
     if (!this.isActive) return;
-    const topics = await this.zkClient.getAllTopics(() => void this.enqueue('TopicChange', () => this.processTopicChange()));
+    const topics = await this.zkClient.getAllTopics(
+      () => void this.enqueue('TopicChange', () => this.processTopicChange()),
+    );
     for (const topic of topics) await this.onlineNewPartitions(topic);
   }
 
   /** NewPartition -> OnlinePartition for partitions that have no state znode yet. */
   private async onlineNewPartitions(topic: string): Promise<void> {
     const assignment = await this.zkClient.getTopicAssignment(topic, (ev) => {
-      if (ev === WatchEvent.Changed) void this.enqueue('PartitionModifications', () => this.onlineNewPartitions(topic));
+      if (ev === WatchEvent.Changed)
+        void this.enqueue('PartitionModifications', () => this.onlineNewPartitions(topic));
     });
     if (!assignment) return;
     const live = new Set(await this.zkClient.getBrokerIds());
@@ -163,7 +172,13 @@ export class KafkaController {
         );
         continue;
       }
-      const state = { leader: liveReplicas[0], leaderEpoch: 0, isr: liveReplicas, controllerEpoch: this.epoch, leaderRecoveryState: 0 };
+      const state = {
+        leader: liveReplicas[0],
+        leaderEpoch: 0,
+        isr: liveReplicas,
+        controllerEpoch: this.epoch,
+        leaderRecoveryState: 0,
+      };
       await this.checkEpoch();
       try {
         await this.zkClient.createPartitionState(topic, partition, state);

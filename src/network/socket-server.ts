@@ -22,7 +22,10 @@ export interface Connection {
   close(reason: string): void;
 }
 
-export type RequestProcessor = (payload: Buffer, conn: Connection) => Promise<RequestOutcome> | RequestOutcome;
+export type RequestProcessor = (
+  payload: Buffer,
+  conn: Connection,
+) => Promise<RequestOutcome> | RequestOutcome;
 
 export interface SocketServerConfig {
   listeners: Array<{ listenerName: string; host: string; port: number }>;
@@ -101,7 +104,9 @@ class ClientConnection implements Connection {
         try {
           outcome = await this.server.processor(frame, this);
         } catch (e) {
-          this.server.log.error(`Unexpected error processing a request from ${this.id}: ${(e as Error).stack}`);
+          this.server.log.error(
+            `Unexpected error processing a request from ${this.id}: ${(e as Error).stack}`,
+          );
           outcome = { kind: 'close', reason: 'internal error' };
         }
         if (this.closed) break;
@@ -185,7 +190,9 @@ export class SocketServer {
       const addr = server.address() as net.AddressInfo;
       this.boundPorts.set(l.listenerName, addr.port);
       this.servers.push(server);
-      this.log.info(`Created data-plane acceptor and processors for endpoint : ListenerName(${l.listenerName})`);
+      this.log.info(
+        `Created data-plane acceptor and processors for endpoint : ListenerName(${l.listenerName})`,
+      );
     }
     const idleMs = this.config.connectionsMaxIdleMs;
     if (idleMs > 0) {
@@ -197,7 +204,8 @@ export class SocketServer {
   private closeIdle(): void {
     const now = Date.now();
     for (const c of this.connections)
-      if (now - c.lastActive > this.config.connectionsMaxIdleMs) c.close('idle for longer than connections.max.idle.ms');
+      if (now - c.lastActive > this.config.connectionsMaxIdleMs)
+        c.close('idle for longer than connections.max.idle.ms');
   }
 
   /** Stops accepting and closes every connection. */

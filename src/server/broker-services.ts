@@ -10,7 +10,10 @@ import type { TopicConfigValidator } from './zk-admin-manager';
 export interface BrokerServices {
   validateTopicConfigs: TopicConfigValidator;
   /** Topic configs as CreateTopics v5+ reports them: name, value, source (5 default, 4 static broker, 1 topic). */
-  describeTopicConfigs(topic: string, overrides: Record<string, string>): Array<{ name: string; value: string | null; source: number }>;
+  describeTopicConfigs(
+    topic: string,
+    overrides: Record<string, string>,
+  ): Array<{ name: string; value: string | null; source: number }>;
   startup(): Promise<void>;
   shutdown(): Promise<void>;
 }
@@ -24,7 +27,8 @@ export async function createBrokerServices(
 ): Promise<BrokerServices> {
   return {
     validateTopicConfigs: () => undefined,
-    describeTopicConfigs: (_t, overrides) => Object.entries(overrides).map(([name, value]) => ({ name, value, source: 1 })),
+    describeTopicConfigs: (_t, overrides) =>
+      Object.entries(overrides).map(([name, value]) => ({ name, value, source: 1 })),
     startup: async () => undefined,
     shutdown: async () => undefined,
   };

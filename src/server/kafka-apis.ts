@@ -20,7 +20,9 @@ export class KafkaApis {
     const spec = API_SPECS.get(handler.apiKey);
     if (!spec) throw new Error(`no spec for API key ${handler.apiKey}`);
     if (handler.minVersion < spec.minVersion || handler.maxVersion > spec.maxVersion)
-      throw new Error(`${spec.name}: handler versions exceed the spec's ${spec.minVersion}-${spec.maxVersion}`);
+      throw new Error(
+        `${spec.name}: handler versions exceed the spec's ${spec.minVersion}-${spec.maxVersion}`,
+      );
     this.handlers.set(handler.apiKey, handler as ApiHandler);
   }
 
@@ -65,7 +67,9 @@ export class KafkaApis {
     try {
       body = spec.decodeRequest(r, apiVersion);
     } catch (e) {
-      this.log.warn(`Closing connection ${conn.id}: cannot parse ${spec.name} v${apiVersion}: ${(e as Error).message}`);
+      this.log.warn(
+        `Closing connection ${conn.id}: cannot parse ${spec.name} v${apiVersion}: ${(e as Error).message}`,
+      );
       return { kind: 'close', reason: 'unparsable request body' };
     }
     const ctx: RequestContext = { header, apiVersion, clientId: header.clientId, conn };

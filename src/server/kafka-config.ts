@@ -18,7 +18,8 @@ interface ConfigKey {
 }
 
 const atLeast = (min: number) => (v: string, key: string) => {
-  if (Number(v) < min) throw new ConfigException(`Invalid value ${v} for configuration ${key}: Value must be at least ${min}`);
+  if (Number(v) < min)
+    throw new ConfigException(`Invalid value ${v} for configuration ${key}: Value must be at least ${min}`);
 };
 
 /** The broker-level keys Samsa reads itself; everything here has Kafka's default. */
@@ -77,7 +78,9 @@ export const CONFIG_KEYS: Record<string, ConfigKey> = {
     dflt: 'auto',
     validate: (v, key) => {
       if (!['auto', 'true', 'false'].includes(v))
-        throw new ConfigException(`Invalid value ${v} for configuration ${key}: String must be one of: auto, true, false`);
+        throw new ConfigException(
+          `Invalid value ${v} for configuration ${key}: String must be one of: auto, true, false`,
+        );
     },
   },
   'samsa.log.level': { kind: 'string', dflt: 'info' },
@@ -97,7 +100,9 @@ export function parseProperties(text: string): Record<string, string> {
     if (!m) continue;
     const unescape = (s: string) =>
       s.replace(/\\(u[0-9a-fA-F]{4}|.)/g, (_, c: string) =>
-        c.length === 5 ? String.fromCharCode(parseInt(c.slice(1), 16)) : ({ t: '\t', n: '\n', r: '\r', f: '\f' }[c] ?? c),
+        c.length === 5
+          ? String.fromCharCode(parseInt(c.slice(1), 16))
+          : ({ t: '\t', n: '\n', r: '\r', f: '\f' }[c] ?? c),
       );
     out[unescape(m[1])] = unescape(m[2]);
   }
@@ -121,7 +126,10 @@ function parseListeners(value: string, key: string, protocolMap: Map<string, str
   const seen = new Set<string>();
   return list.map((l) => {
     const m = LISTENER_RE.exec(l);
-    if (!m) throw new ConfigException(`Invalid value ${value} for configuration ${key}: Unable to parse ${l} to a broker endpoint`);
+    if (!m)
+      throw new ConfigException(
+        `Invalid value ${value} for configuration ${key}: Unable to parse ${l} to a broker endpoint`,
+      );
     const listenerName = m[1].toUpperCase();
     const securityProtocol = protocolMap.get(listenerName);
     if (!securityProtocol)
@@ -129,16 +137,20 @@ function parseListeners(value: string, key: string, protocolMap: Map<string, str
         `Invalid value ${value} for configuration ${key}: No security protocol defined for listener ${listenerName}`,
       );
     if (seen.has(listenerName))
-      throw new ConfigException(`Invalid value ${value} for configuration ${key}: Each listener must have a different name`);
+      throw new ConfigException(
+        `Invalid value ${value} for configuration ${key}: Each listener must have a different name`,
+      );
     seen.add(listenerName);
     const port = Number(m[3]);
-    if (port < 0 || port > 65535) throw new ConfigException(`Invalid value ${value} for configuration ${key}: invalid port ${port}`);
+    if (port < 0 || port > 65535)
+      throw new ConfigException(`Invalid value ${value} for configuration ${key}: invalid port ${port}`);
     return { listenerName, securityProtocol, host: m[2].replace(/^\[|\]$/g, ''), port };
   });
 }
 
 function checkType(key: string, kind: Kind, v: string): void {
-  const bad = (t: string) => new ConfigException(`Invalid value ${v} for configuration ${key}: Not a number of type ${t}`);
+  const bad = (t: string) =>
+    new ConfigException(`Invalid value ${v} for configuration ${key}: Not a number of type ${t}`);
   const trimmed = v.trim();
   switch (kind) {
     case 'int':
@@ -158,7 +170,9 @@ function checkType(key: string, kind: Kind, v: string): void {
       return;
     case 'boolean':
       if (!/^(true|false)$/i.test(trimmed))
-        throw new ConfigException(`Invalid value ${v} for configuration ${key}: Expected value to be either true or false`);
+        throw new ConfigException(
+          `Invalid value ${v} for configuration ${key}: Expected value to be either true or false`,
+        );
       return;
     default:
       return;
@@ -192,21 +206,28 @@ export class KafkaConfig {
     );
     this.brokerId = this.int('broker.id');
     if (this.brokerId < -1)
-      throw new ConfigException(`Invalid value ${this.brokerId} for configuration broker.id: broker.id must be >= -1`);
+      throw new ConfigException(
+        `Invalid value ${this.brokerId} for configuration broker.id: broker.id must be >= -1`,
+      );
     this.zkConnect = this.str('zookeeper.connect')!.trim();
     if (this.zkConnect === '')
       throw new ConfigException(`Invalid value for configuration zookeeper.connect: must not be empty`);
     this.protocolMap = new Map();
     for (const entry of this.list('listener.security.protocol.map')) {
       const [name, proto] = entry.split(':').map((s) => s.trim());
-      if (!name || !proto || !['PLAINTEXT', 'SSL', 'SASL_PLAINTEXT', 'SASL_SSL'].includes(proto.toUpperCase()))
+      if (
+        !name ||
+        !proto ||
+        !['PLAINTEXT', 'SSL', 'SASL_PLAINTEXT', 'SASL_SSL'].includes(proto.toUpperCase())
+      )
         throw new ConfigException(
           `Invalid value ${this.str('listener.security.protocol.map')} for configuration listener.security.protocol.map: bad entry ${entry}`,
         );
       this.protocolMap.set(name.toUpperCase(), proto.toUpperCase());
     }
     this.listeners = parseListeners(this.str('listeners') ?? '', 'listeners', this.protocolMap);
-    if (this.listeners.length === 0) throw new ConfigException('Invalid value for configuration listeners: no listener defined');
+    if (this.listeners.length === 0)
+      throw new ConfigException('Invalid value for configuration listeners: no listener defined');
     for (const l of this.listeners) {
       if (l.securityProtocol !== 'PLAINTEXT')
         throw new ConfigException(
@@ -216,21 +237,27 @@ export class KafkaConfig {
     const adv = this.str('advertised.listeners');
     this.advertisedListeners = adv
       ? parseListeners(adv, 'advertised.listeners', this.protocolMap)
-      : this.listeners.map((l) => ({ ...l, host: l.host === '' || l.host === '0.0.0.0' ? defaultHost() : l.host }));
+      : this.listeners.map((l) => ({
+          ...l,
+          host: l.host === '' || l.host === '0.0.0.0' ? defaultHost() : l.host,
+        }));
     for (const a of this.advertisedListeners) {
       if (!this.listeners.some((l) => l.listenerName === a.listenerName))
         throw new ConfigException(
           `Invalid value ${adv} for configuration advertised.listeners: listener ${a.listenerName} is not in listeners`,
         );
       if (a.host === '0.0.0.0')
-        throw new ConfigException(`Invalid value ${adv} for configuration advertised.listeners: 0.0.0.0 is not a valid advertised host`);
+        throw new ConfigException(
+          `Invalid value ${adv} for configuration advertised.listeners: 0.0.0.0 is not a valid advertised host`,
+        );
     }
     const dirs = this.str('log.dirs') ?? this.str('log.dir') ?? '/tmp/kafka-logs';
     this.logDirs = dirs
       .split(',')
       .map((s) => s.trim())
       .filter((s) => s !== '');
-    if (this.logDirs.length === 0) throw new ConfigException('Invalid value for configuration log.dirs: no directory given');
+    if (this.logDirs.length === 0)
+      throw new ConfigException('Invalid value for configuration log.dirs: no directory given');
   }
 
   static fromFile(file: string, overrides: Record<string, string> = {}): KafkaConfig {

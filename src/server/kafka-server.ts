@@ -85,7 +85,13 @@ export class KafkaServer {
     this.controller = new KafkaController(zk, this.brokerId, cfg.bool('delete.topic.enable'));
     const admin = new ZkAdminManager(cfg, zk, cache, this.services.validateTopicConfigs);
     const apis = new KafkaApis();
-    registerHandlers(apis, { config: cfg, cache, admin, controller: this.controller, services: this.services });
+    registerHandlers(apis, {
+      config: cfg,
+      cache,
+      admin,
+      controller: this.controller,
+      services: this.services,
+    });
 
     this.socketServer = new SocketServer(
       {
@@ -99,10 +105,14 @@ export class KafkaServer {
 
     const registration = this.registration();
     this.brokerEpoch = await zk.registerBroker(registration);
-    this.log.info(`Registered broker ${this.brokerId} at path /brokers/ids/${this.brokerId} with addresses: ${registration.endpoints.map((e) => `${e.listenerName}://${e.host}:${e.port}`).join(',')}, czxid (broker epoch): ${this.brokerEpoch}`);
+    this.log.info(
+      `Registered broker ${this.brokerId} at path /brokers/ids/${this.brokerId} with addresses: ${registration.endpoints.map((e) => `${e.listenerName}://${e.host}:${e.port}`).join(',')}, czxid (broker epoch): ${this.brokerEpoch}`,
+    );
     this.zkClient.onSessionReinit(async () => {
       this.brokerEpoch = await zk.registerBroker(this.registration());
-      this.log.info(`Re-registered broker ${this.brokerId} after session expiry, broker epoch ${this.brokerEpoch}`);
+      this.log.info(
+        `Re-registered broker ${this.brokerId} after session expiry, broker epoch ${this.brokerEpoch}`,
+      );
     });
 
     await this.controller.startup();
@@ -139,11 +149,19 @@ export class KafkaServer {
     const local = servers.length === 1 && LOCAL_HOSTS.has(servers[0].host);
     if (mode === 'false' || (mode === 'auto' && !local)) return connect;
     if (mode === 'auto' && (await isZooKeeperReachable(connect, 1500))) return connect;
-    if (!local) throw new Error('samsa.zookeeper.embedded=true needs zookeeper.connect to name a single local server');
+    if (!local)
+      throw new Error('samsa.zookeeper.embedded=true needs zookeeper.connect to name a single local server');
     const install = await ensureZooKeeperInstalled(this.log);
     const dataDir = path.join(path.dirname(path.resolve(this.config.logDirs[0])), 'zookeeper');
-    this.log.info(`No ZooKeeper answers at ${connect}: starting an embedded ZooKeeper on port ${servers[0].port} with data in ${dataDir}`);
-    this.embeddedZk = await startEmbeddedZooKeeper({ dataDir, port: servers[0].port, install, stdio: 'ignore' });
+    this.log.info(
+      `No ZooKeeper answers at ${connect}: starting an embedded ZooKeeper on port ${servers[0].port} with data in ${dataDir}`,
+    );
+    this.embeddedZk = await startEmbeddedZooKeeper({
+      dataDir,
+      port: servers[0].port,
+      install,
+      stdio: 'ignore',
+    });
     const slash = connect.indexOf('/');
     return `127.0.0.1:${this.embeddedZk.port}${slash >= 0 ? connect.slice(slash) : ''}`;
   }
@@ -183,7 +201,9 @@ export class KafkaServer {
     await step('controller', () => this.controller?.shutdown());
     await step('metadata sync', () => this.metadataSync?.stop());
     await step('broker services', () => this.services?.shutdown());
-    await step('broker registration', () => this.kafkaZkClient?.deregisterBroker(this.brokerId));
+    // Only our own registration: a broker that failed to register must not remove another's.
+    if (this.brokerEpoch >= 0)
+      await step('broker registration', () => this.kafkaZkClient?.deregisterBroker(this.brokerId));
     await step('zookeeper client', () => this.zkClient?.close());
     await step('embedded zookeeper', () => this.embeddedZk?.stop());
     this.log.info('shut down completed');

@@ -67,7 +67,9 @@ export class ZkAdminManager {
       return { ...base, ...r };
     } catch (e) {
       if (e instanceof TopicError || e instanceof AdminOperationError) {
-        this.log.info(`Error processing create topic request CreatableTopic(name=${spec.name}): ${e.message}`);
+        this.log.info(
+          `Error processing create topic request CreatableTopic(name=${spec.name}): ${e.message}`,
+        );
         return { ...base, errorCode: e.errorCode, errorMessage: e.message };
       }
       this.log.error(`Error creating topic ${spec.name}: ${(e as Error).stack}`);
@@ -98,8 +100,13 @@ export class ZkAdminManager {
 
     const configs: Record<string, string> = {};
     for (const c of spec.configs) {
-      if (!TOPIC_CONFIG_NAMES.has(c.name)) throw new TopicError(ErrorCode.INVALID_CONFIG, `Unknown topic config name: ${c.name}`);
-      if (c.value === null) throw new TopicError(ErrorCode.INVALID_CONFIG, `Null value not supported for topic configs: ${c.name}`);
+      if (!TOPIC_CONFIG_NAMES.has(c.name))
+        throw new TopicError(ErrorCode.INVALID_CONFIG, `Unknown topic config name: ${c.name}`);
+      if (c.value === null)
+        throw new TopicError(
+          ErrorCode.INVALID_CONFIG,
+          `Null value not supported for topic configs: ${c.name}`,
+        );
       configs[c.name] = c.value;
     }
     try {
@@ -113,7 +120,10 @@ export class ZkAdminManager {
       assignment = this.validateManualAssignment(spec.assignments);
     } else {
       const n = spec.numPartitions === -1 ? this.config.int('num.partitions') : spec.numPartitions;
-      const rf = spec.replicationFactor === -1 ? this.config.int('default.replication.factor') : spec.replicationFactor;
+      const rf =
+        spec.replicationFactor === -1
+          ? this.config.int('default.replication.factor')
+          : spec.replicationFactor;
       const brokers = this.cache.aliveBrokers().map((b) => ({ id: b.id, rack: b.rack }));
       assignment = assignReplicasToBrokers(brokers, n, rf);
     }
@@ -136,17 +146,27 @@ export class ZkAdminManager {
         throw new TopicError(ErrorCode.TOPIC_ALREADY_EXISTS, `Topic '${spec.name}' already exists.`);
       throw e;
     }
-    this.log.info(`Creating topic ${spec.name} with configuration ${JSON.stringify(configs)} and initial partition assignment ${JSON.stringify(Object.fromEntries(assignment))}`);
+    this.log.info(
+      `Creating topic ${spec.name} with configuration ${JSON.stringify(configs)} and initial partition assignment ${JSON.stringify(Object.fromEntries(assignment))}`,
+    );
     return { topicId, numPartitions, replicationFactor, configs };
   }
 
-  private validateManualAssignment(list: Array<{ partitionIndex: number; brokerIds: number[] }>): Map<number, number[]> {
+  private validateManualAssignment(
+    list: Array<{ partitionIndex: number; brokerIds: number[] }>,
+  ): Map<number, number[]> {
     const out = new Map<number, number[]>();
     for (const a of list) {
       if (out.has(a.partitionIndex))
-        throw new TopicError(ErrorCode.INVALID_REPLICA_ASSIGNMENT, `Duplicate partition index ${a.partitionIndex} in replica assignment`);
+        throw new TopicError(
+          ErrorCode.INVALID_REPLICA_ASSIGNMENT,
+          `Duplicate partition index ${a.partitionIndex} in replica assignment`,
+        );
       if (a.brokerIds.length === 0)
-        throw new TopicError(ErrorCode.INVALID_REPLICA_ASSIGNMENT, `Replica assignment for partition ${a.partitionIndex} is empty`);
+        throw new TopicError(
+          ErrorCode.INVALID_REPLICA_ASSIGNMENT,
+          `Replica assignment for partition ${a.partitionIndex} is empty`,
+        );
       if (new Set(a.brokerIds).size !== a.brokerIds.length)
         throw new TopicError(
           ErrorCode.INVALID_REPLICA_ASSIGNMENT,
@@ -156,10 +176,16 @@ export class ZkAdminManager {
     }
     for (let i = 0; i < out.size; i++)
       if (!out.has(i))
-        throw new TopicError(ErrorCode.INVALID_REPLICA_ASSIGNMENT, 'Partitions should be a consecutive 0-based integer sequence');
+        throw new TopicError(
+          ErrorCode.INVALID_REPLICA_ASSIGNMENT,
+          'Partitions should be a consecutive 0-based integer sequence',
+        );
     const rf = out.get(0)!.length;
     if ([...out.values()].some((r) => r.length !== rf))
-      throw new TopicError(ErrorCode.INVALID_REPLICA_ASSIGNMENT, 'All partitions should have the same number of replicas');
+      throw new TopicError(
+        ErrorCode.INVALID_REPLICA_ASSIGNMENT,
+        'All partitions should have the same number of replicas',
+      );
     // Like Kafka (and unlike CreatePartitions), unknown brokers are not rejected here.
     return out;
   }
@@ -167,7 +193,10 @@ export class ZkAdminManager {
   /** Marks the topic for deletion; the controller completes it. */
   async deleteTopic(name: string): Promise<{ errorCode: number; errorMessage: string | null }> {
     if (!(await this.zkClient.topicExists(name)))
-      return { errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, errorMessage: 'This server does not host this topic-partition.' };
+      return {
+        errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
+        errorMessage: 'This server does not host this topic-partition.',
+      };
     await this.zkClient.markTopicForDeletion(name);
     this.log.info(`Topic ${name} marked for deletion.`);
     return { errorCode: ErrorCode.NONE, errorMessage: null };

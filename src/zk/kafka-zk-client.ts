@@ -82,6 +82,7 @@ export class KafkaZkClient {
         throw new Error(
           `Error while creating ephemeral at ${path}, node already exists and owner '${stat.ephemeralOwner}' ` +
             `does not match current session '${session}' (is another broker running with broker.id=${info.id}?)`,
+          { cause: e },
         );
       }
     }
@@ -158,7 +159,11 @@ export class KafkaZkClient {
     return this.zk.setData(ZkPaths.topic(topic), TopicZNode.encode(assignment), expectedVersion);
   }
 
-  async getPartitionState(topic: string, partition: number, watcher?: Watcher): Promise<LeaderIsrAndControllerEpoch | null> {
+  async getPartitionState(
+    topic: string,
+    partition: number,
+    watcher?: Watcher,
+  ): Promise<LeaderIsrAndControllerEpoch | null> {
     const path = ZkPaths.partitionState(topic, partition);
     const r = await this.zk.getData(path, watcher);
     return r ? TopicPartitionStateZNode.decode(path, r.data, r.stat.version) : null;
@@ -194,7 +199,12 @@ export class KafkaZkClient {
   }
 
   /** Writes /config/<type>/<name> and announces it under /config/changes, as AdminZkClient does. */
-  async setEntityConfig(entityType: string, name: string, config: Record<string, string>, notify = true): Promise<void> {
+  async setEntityConfig(
+    entityType: string,
+    name: string,
+    config: Record<string, string>,
+    notify = true,
+  ): Promise<void> {
     const path = ZkPaths.config(entityType, name);
     const data = ConfigEntityZNode.encode(config);
     try {

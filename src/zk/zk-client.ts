@@ -27,18 +27,40 @@ interface NativeZk extends EventEmitter {
   init(config: object): NativeZk;
   close(): void;
   readonly client_id: string;
-  a_create(path: string, data: Buffer | string | null, flags: number, cb: (rc: number, err: string, path: string) => void): void;
+  a_create(
+    path: string,
+    data: Buffer | string | null,
+    flags: number,
+    cb: (rc: number, err: string, path: string) => void,
+  ): void;
   a_exists(path: string, watch: boolean, cb: (rc: number, err: string, stat: NativeStat) => void): void;
   aw_exists(path: string, watchCb: WatchCb, cb: (rc: number, err: string, stat: NativeStat) => void): void;
-  a_get(path: string, watch: boolean, cb: (rc: number, err: string, stat: NativeStat, data: Buffer | null) => void): void;
-  aw_get(path: string, watchCb: WatchCb, cb: (rc: number, err: string, stat: NativeStat, data: Buffer | null) => void): void;
-  a_get_children2(path: string, watch: boolean, cb: (rc: number, err: string, children: string[], stat: NativeStat) => void): void;
+  a_get(
+    path: string,
+    watch: boolean,
+    cb: (rc: number, err: string, stat: NativeStat, data: Buffer | null) => void,
+  ): void;
+  aw_get(
+    path: string,
+    watchCb: WatchCb,
+    cb: (rc: number, err: string, stat: NativeStat, data: Buffer | null) => void,
+  ): void;
+  a_get_children2(
+    path: string,
+    watch: boolean,
+    cb: (rc: number, err: string, children: string[], stat: NativeStat) => void,
+  ): void;
   aw_get_children2(
     path: string,
     watchCb: WatchCb,
     cb: (rc: number, err: string, children: string[], stat: NativeStat) => void,
   ): void;
-  a_set(path: string, data: Buffer | string | null, version: number, cb: (rc: number, err: string, stat: NativeStat) => void): void;
+  a_set(
+    path: string,
+    data: Buffer | string | null,
+    version: number,
+    cb: (rc: number, err: string, stat: NativeStat) => void,
+  ): void;
   a_delete_(path: string, version: number, cb: (rc: number, err: string) => void): void;
 }
 type NativeZkConstructor = new (config: object) => NativeZk;
@@ -79,7 +101,12 @@ export class ZkError extends Error {
   }
 }
 
-export const CreateMode = { PERSISTENT: 0, EPHEMERAL: 1, PERSISTENT_SEQUENTIAL: 2, EPHEMERAL_SEQUENTIAL: 3 } as const;
+export const CreateMode = {
+  PERSISTENT: 0,
+  EPHEMERAL: 1,
+  PERSISTENT_SEQUENTIAL: 2,
+  EPHEMERAL_SEQUENTIAL: 3,
+} as const;
 
 export interface Stat {
   czxid: number;
@@ -152,7 +179,11 @@ export class ZkClient extends EventEmitter {
         } catch {
           // already closed
         }
-        reject(new Error(`Timed out waiting for connection while in state: CONNECTING (zookeeper.connect=${this.opts.connect})`));
+        reject(
+          new Error(
+            `Timed out waiting for connection while in state: CONNECTING (zookeeper.connect=${this.opts.connect})`,
+          ),
+        );
       }, this.opts.connectionTimeoutMs);
       const onConnect = () => {
         cleanup();
@@ -240,7 +271,11 @@ export class ZkClient extends EventEmitter {
   }
 
   /** Creates `path` and missing parents (persistent, empty); NODEEXISTS on the leaf is ignored. */
-  async createRecursive(path: string, data: Buffer | string | null = null, mode: number = CreateMode.PERSISTENT): Promise<void> {
+  async createRecursive(
+    path: string,
+    data: Buffer | string | null = null,
+    mode: number = CreateMode.PERSISTENT,
+  ): Promise<void> {
     try {
       await this.create(path, data, mode);
     } catch (e) {
@@ -258,8 +293,14 @@ export class ZkClient extends EventEmitter {
 
   /** Stat of `path`, or null when absent; `watcher` fires on create/delete/change. */
   exists(path: string, watcher?: Watcher): Promise<Stat | null> {
-    const cb = (resolve: (s: Stat | null) => void, reject: (e: Error) => void) => (rc: number, err: string, stat: NativeStat) =>
-      rc === 0 ? resolve(toStat(stat)) : rc === ZkCode.NONODE ? resolve(null) : reject(new ZkError(rc, path, err));
+    const cb =
+      (resolve: (s: Stat | null) => void, reject: (e: Error) => void) =>
+      (rc: number, err: string, stat: NativeStat) =>
+        rc === 0
+          ? resolve(toStat(stat))
+          : rc === ZkCode.NONODE
+            ? resolve(null)
+            : reject(new ZkError(rc, path, err));
     return new Promise((resolve, reject) => {
       const w = this.watchCb(watcher);
       if (w) this.handle().aw_exists(path, w, cb(resolve, reject));
@@ -306,7 +347,9 @@ export class ZkClient extends EventEmitter {
 
   delete(path: string, version = -1): Promise<void> {
     return new Promise((resolve, reject) =>
-      this.handle().a_delete_(path, version, (rc, err) => (rc === 0 ? resolve() : reject(new ZkError(rc, path, err)))),
+      this.handle().a_delete_(path, version, (rc, err) =>
+        rc === 0 ? resolve() : reject(new ZkError(rc, path, err)),
+      ),
     );
   }
 

@@ -54,7 +54,7 @@ function parse(data: Buffer, what: string): Record<string, unknown> {
     if (v === null || typeof v !== 'object' || Array.isArray(v)) throw new Error('not an object');
     return v as Record<string, unknown>;
   } catch (e) {
-    throw new Error(`Invalid JSON in ${what}: ${(e as Error).message}`);
+    throw new Error(`Invalid JSON in ${what}: ${(e as Error).message}`, { cause: e });
   }
 }
 
@@ -91,7 +91,9 @@ export const BrokerIdZNode = {
     const plain = b.endpoints.find((e) => e.securityProtocol === 'PLAINTEXT');
     const o: Record<string, unknown> = {
       features: b.features,
-      listener_security_protocol_map: Object.fromEntries(b.endpoints.map((e) => [e.listenerName, e.securityProtocol])),
+      listener_security_protocol_map: Object.fromEntries(
+        b.endpoints.map((e) => [e.listenerName, e.securityProtocol]),
+      ),
       endpoints: b.endpoints.map((e) => `${e.listenerName}://${formatHost(e.host)}:${e.port}`),
       jmx_port: b.jmxPort,
       port: plain ? plain.port : -1,
@@ -107,7 +109,14 @@ export const BrokerIdZNode = {
     const version = Number(o.version);
     let endpoints: BrokerEndpoint[];
     if (version === 1 || !Array.isArray(o.endpoints)) {
-      endpoints = [{ listenerName: 'PLAINTEXT', securityProtocol: 'PLAINTEXT', host: String(o.host), port: Number(o.port) }];
+      endpoints = [
+        {
+          listenerName: 'PLAINTEXT',
+          securityProtocol: 'PLAINTEXT',
+          host: String(o.host),
+          port: Number(o.port),
+        },
+      ];
     } else {
       const map = (o.listener_security_protocol_map ?? {}) as Record<string, string>;
       endpoints = (o.endpoints as string[]).map((s) => {

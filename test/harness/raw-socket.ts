@@ -81,7 +81,11 @@ export class RawSocket {
     }
   }
 
-  async readResponse<T>(apiKey: number, apiVersion: number, timeoutMs = 5000): Promise<{ correlationId: number; body: T } | null> {
+  async readResponse<T>(
+    apiKey: number,
+    apiVersion: number,
+    timeoutMs = 5000,
+  ): Promise<{ correlationId: number; body: T } | null> {
     const f = await this.readFrame(timeoutMs);
     if (!f) return null;
     const r = new Reader(f);

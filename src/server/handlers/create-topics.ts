@@ -20,7 +20,10 @@ export function createTopicsHandler(
   admin: ZkAdminManager,
   controller: KafkaController,
   cache: MetadataCache,
-  describeConfigs: (topic: string, overrides: Record<string, string>) => Array<{ name: string; value: string | null; source: number }>,
+  describeConfigs: (
+    topic: string,
+    overrides: Record<string, string>,
+  ) => Array<{ name: string; value: string | null; source: number }>,
 ): ApiHandler<CreateTopicsRequest, CreateTopicsResponseInit> {
   return {
     apiKey: ApiKey.CreateTopics,
@@ -51,7 +54,9 @@ export function createTopicsHandler(
           continue;
         }
         if (!controller.isActive) {
-          results.push(fail(ErrorCode.NOT_CONTROLLER, 'This is not the correct controller for this cluster.'));
+          results.push(
+            fail(ErrorCode.NOT_CONTROLLER, 'This is not the correct controller for this cluster.'),
+          );
           continue;
         }
         results.push(
@@ -72,7 +77,11 @@ export function createTopicsHandler(
         const ready = () =>
           created.every((r) => {
             const t = cache.getTopic(r.name);
-            return t !== undefined && t.partitions.size === r.numPartitions && [...t.partitions.values()].every((p) => p.state !== null);
+            return (
+              t !== undefined &&
+              t.partitions.size === r.numPartitions &&
+              [...t.partitions.values()].every((p) => p.state !== null)
+            );
           });
         if (!(await admin.waitForMetadata(ready, req.timeoutMs)))
           for (const r of created) {

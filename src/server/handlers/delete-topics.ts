@@ -36,7 +36,9 @@ export function deleteTopicsHandler(
     async handle(req, ctx) {
       const v = ctx.apiVersion;
       const wanted: Array<{ name: string | null; topicId: string }> =
-        v >= 6 ? req.topics.map((t) => ({ name: t.name, topicId: t.topicId })) : req.topicNames.map((n) => ({ name: n, topicId: ZERO_UUID }));
+        v >= 6
+          ? req.topics.map((t) => ({ name: t.name, topicId: t.topicId }))
+          : req.topicNames.map((n) => ({ name: n, topicId: ZERO_UUID }));
       const results: Result[] = [];
       const pending: string[] = [];
       for (const w of wanted) {
@@ -79,7 +81,8 @@ export function deleteTopicsHandler(
         const gone = () => pending.every((n) => !cache.getTopic(n));
         if (!(await admin.waitForMetadata(gone, req.timeoutMs)))
           for (const r of results)
-            if (r.name !== null && pending.includes(r.name) && cache.getTopic(r.name)) r.errorCode = ErrorCode.REQUEST_TIMED_OUT;
+            if (r.name !== null && pending.includes(r.name) && cache.getTopic(r.name))
+              r.errorCode = ErrorCode.REQUEST_TIMED_OUT;
       }
       return {
         throttleTimeMs: 0,

@@ -34,6 +34,8 @@ export function registerHandlers(apis: KafkaApis, d: HandlerDeps): void {
       },
     }),
   );
-  apis.register(createTopicsHandler(d.admin, d.controller, d.cache, (t, o) => d.services.describeTopicConfigs(t, o)));
+  apis.register(
+    createTopicsHandler(d.admin, d.controller, d.cache, (t, o) => d.services.describeTopicConfigs(t, o)),
+  );
   apis.register(deleteTopicsHandler(d.config, d.admin, d.controller, d.cache));
 }

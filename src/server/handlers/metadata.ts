@@ -81,7 +81,8 @@ export function metadataHandler(
       const v = ctx.apiVersion;
       const listener = ctx.conn.listenerName;
       const includeOps = v >= 8 && req.includeTopicAuthorizedOperations;
-      const allowAutoCreate = config.bool('auto.create.topics.enable') && (v < 4 || req.allowAutoTopicCreation);
+      const allowAutoCreate =
+        config.bool('auto.create.topics.enable') && (v < 4 || req.allowAutoTopicCreation);
       const allTopics = req.topics === null || (v === 0 && req.topics.length === 0);
       const topics: TopicOut[] = [];
       if (allTopics) {
@@ -93,7 +94,9 @@ export function metadataHandler(
         for (const rt of req.topics ?? []) {
           if (v >= 10 && rt.name === null) {
             const t = byId.get(rt.topicId);
-            topics.push(t ? topicOut(t, v, includeOps) : errorTopic(null, rt.topicId, ErrorCode.UNKNOWN_TOPIC_ID));
+            topics.push(
+              t ? topicOut(t, v, includeOps) : errorTopic(null, rt.topicId, ErrorCode.UNKNOWN_TOPIC_ID),
+            );
             continue;
           }
           const name = rt.name as string;
@@ -107,7 +110,9 @@ export function metadataHandler(
           } else if (allowAutoCreate) {
             const code = await autoCreator.createTopicWithDefaults(name);
             const reported =
-              code === ErrorCode.NONE || code === ErrorCode.TOPIC_ALREADY_EXISTS ? ErrorCode.LEADER_NOT_AVAILABLE : code;
+              code === ErrorCode.NONE || code === ErrorCode.TOPIC_ALREADY_EXISTS
+                ? ErrorCode.LEADER_NOT_AVAILABLE
+                : code;
             topics.push(errorTopic(name, ZERO_UUID, reported));
           } else {
             topics.push(errorTopic(name, ZERO_UUID, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION));

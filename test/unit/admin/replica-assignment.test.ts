@@ -48,8 +48,12 @@ describe("Kafka's replica placement", () => {
   });
 
   test("errors carry Kafka's codes and messages", () => {
-    expect(() => assignReplicasToBrokers(ids([0]), 0, 1)).toThrow('Number of partitions must be larger than 0.');
-    expect(() => assignReplicasToBrokers(ids([0]), 1, 0)).toThrow('Replication factor must be larger than 0.');
+    expect(() => assignReplicasToBrokers(ids([0]), 0, 1)).toThrow(
+      'Number of partitions must be larger than 0.',
+    );
+    expect(() => assignReplicasToBrokers(ids([0]), 1, 0)).toThrow(
+      'Replication factor must be larger than 0.',
+    );
     expect(() => assignReplicasToBrokers(ids([0]), 1, 3)).toThrow(
       'Replication factor: 3 larger than available brokers: 1.',
     );

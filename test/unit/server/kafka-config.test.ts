@@ -11,7 +11,9 @@ describe('server.properties parsing', () => {
   test("Kafka's defaults apply", () => {
     const c = new KafkaConfig(base);
     expect(c.brokerId).toBe(-1);
-    expect(c.listeners).toEqual([{ listenerName: 'PLAINTEXT', securityProtocol: 'PLAINTEXT', host: '', port: 9092 }]);
+    expect(c.listeners).toEqual([
+      { listenerName: 'PLAINTEXT', securityProtocol: 'PLAINTEXT', host: '', port: 9092 },
+    ]);
     expect(c.logDirs).toEqual(['/tmp/kafka-logs']);
     expect(c.int('socket.request.max.bytes')).toBe(104857600);
     expect(c.sessionTimeoutMs).toBe(18000);
@@ -35,8 +37,14 @@ describe('server.properties parsing', () => {
 
   test.each([
     [{}, 'Missing required configuration "zookeeper.connect" which has no default value.'],
-    [{ ...base, 'num.partitions': 'abc' }, 'Invalid value abc for configuration num.partitions: Not a number of type INT'],
-    [{ ...base, 'num.partitions': '0' }, 'Invalid value 0 for configuration num.partitions: Value must be at least 1'],
+    [
+      { ...base, 'num.partitions': 'abc' },
+      'Invalid value abc for configuration num.partitions: Not a number of type INT',
+    ],
+    [
+      { ...base, 'num.partitions': '0' },
+      'Invalid value 0 for configuration num.partitions: Value must be at least 1',
+    ],
     [{ ...base, listeners: 'FOO://:9092' }, 'No security protocol defined for listener FOO'],
     [{ ...base, listeners: 'PLAINTEXT:9092' }, 'Unable to parse PLAINTEXT:9092 to a broker endpoint'],
     [{ ...base, 'auto.create.topics.enable': 'yes' }, 'Expected value to be either true or false'],
