@@ -86,6 +86,7 @@ export class KafkaServer {
     const admin = new ZkAdminManager(cfg, zk, cache, this.services.validateTopicConfigs);
     const apis = new KafkaApis();
     registerHandlers(apis, {
+      brokerId: this.brokerId,
       config: cfg,
       cache,
       admin,

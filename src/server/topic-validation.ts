@@ -1,5 +1,4 @@
-// Topic name rules (Kafka's Topic.validate) and the set of topic-level config names a
-// CreateTopics/AlterConfigs request may carry (Kafka's TopicConfig).
+// Topic name rules (Kafka's Topic.validate).
 
 export const MAX_TOPIC_NAME_LENGTH = 249;
 
@@ -13,40 +12,3 @@ export function topicNameError(name: string): string | null {
     return `Topic name "${name}" is illegal, it contains a character other than ASCII alphanumerics, '.', '_' and '-'`;
   return null;
 }
-
-export const TOPIC_CONFIG_NAMES = new Set([
-  'cleanup.policy',
-  'compression.type',
-  'compression.gzip.level',
-  'compression.lz4.level',
-  'compression.zstd.level',
-  'delete.retention.ms',
-  'file.delete.delay.ms',
-  'flush.messages',
-  'flush.ms',
-  'follower.replication.throttled.replicas',
-  'index.interval.bytes',
-  'leader.replication.throttled.replicas',
-  'local.retention.bytes',
-  'local.retention.ms',
-  'max.compaction.lag.ms',
-  'max.message.bytes',
-  'message.downconversion.enable',
-  'message.format.version',
-  'message.timestamp.after.max.ms',
-  'message.timestamp.before.max.ms',
-  'message.timestamp.difference.max.ms',
-  'message.timestamp.type',
-  'min.cleanable.dirty.ratio',
-  'min.compaction.lag.ms',
-  'min.insync.replicas',
-  'preallocate',
-  'remote.storage.enable',
-  'retention.bytes',
-  'retention.ms',
-  'segment.bytes',
-  'segment.index.bytes',
-  'segment.jitter.ms',
-  'segment.ms',
-  'unclean.leader.election.enable',
-]);

@@ -10,7 +10,7 @@ import { getLogger } from '../utils/logger';
 import { KafkaZkClient, randomUuid } from '../zk/kafka-zk-client';
 import { ZkError } from '../zk/zk-client';
 import { KafkaConfig } from './kafka-config';
-import { topicNameError, TOPIC_CONFIG_NAMES } from './topic-validation';
+import { topicNameError } from './topic-validation';
 
 export interface CreateTopicSpec {
   name: string;
@@ -100,8 +100,6 @@ export class ZkAdminManager {
 
     const configs: Record<string, string> = {};
     for (const c of spec.configs) {
-      if (!TOPIC_CONFIG_NAMES.has(c.name))
-        throw new TopicError(ErrorCode.INVALID_CONFIG, `Unknown topic config name: ${c.name}`);
       if (c.value === null)
         throw new TopicError(
           ErrorCode.INVALID_CONFIG,

@@ -14,16 +14,14 @@ import type { CreateTopicsRequest } from '../../protocol/messages/generated/Crea
 import type { CreateTopicsResponseInit } from '../../protocol/messages/generated/CreateTopicsResponse';
 import type { KafkaController } from '../../controller/kafka-controller';
 import type { ApiHandler } from '../api-handler';
+import type { ConfigEntry } from '../broker-services';
 import { CreateTopicResult, ZkAdminManager } from '../zk-admin-manager';
 
 export function createTopicsHandler(
   admin: ZkAdminManager,
   controller: KafkaController,
   cache: MetadataCache,
-  describeConfigs: (
-    topic: string,
-    overrides: Record<string, string>,
-  ) => Array<{ name: string; value: string | null; source: number }>,
+  describeConfigs: (overrides: Record<string, string>) => ConfigEntry[],
 ): ApiHandler<CreateTopicsRequest, CreateTopicsResponseInit> {
   return {
     apiKey: ApiKey.CreateTopics,
@@ -100,12 +98,12 @@ export function createTopicsHandler(
           replicationFactor: r.errorCode === ErrorCode.NONE ? r.replicationFactor : -1,
           configs:
             r.errorCode === ErrorCode.NONE
-              ? describeConfigs(r.name, r.configs).map((c) => ({
+              ? describeConfigs(r.configs).map((c) => ({
                   name: c.name,
                   value: c.value,
-                  readOnly: false,
+                  readOnly: c.readOnly,
                   configSource: c.source,
-                  isSensitive: false,
+                  isSensitive: c.sensitive,
                 }))
               : null,
         })),

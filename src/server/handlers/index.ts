@@ -11,9 +11,11 @@ import { ZkAdminManager } from '../zk-admin-manager';
 import { apiVersionsHandler } from './api-versions';
 import { createTopicsHandler } from './create-topics';
 import { deleteTopicsHandler } from './delete-topics';
+import { describeConfigsHandler } from './describe-configs';
 import { metadataHandler } from './metadata';
 
 export interface HandlerDeps {
+  brokerId: number;
   config: KafkaConfig;
   cache: MetadataCache;
   admin: ZkAdminManager;
@@ -35,7 +37,14 @@ export function registerHandlers(apis: KafkaApis, d: HandlerDeps): void {
     }),
   );
   apis.register(
-    createTopicsHandler(d.admin, d.controller, d.cache, (t, o) => d.services.describeTopicConfigs(t, o)),
+    createTopicsHandler(d.admin, d.controller, d.cache, (o) => d.services.describeTopicConfigs(o)),
   );
   apis.register(deleteTopicsHandler(d.config, d.admin, d.controller, d.cache));
+  apis.register(
+    describeConfigsHandler({
+      brokerId: d.brokerId,
+      topicConfigs: (t) => d.services.topicConfigs(t),
+      brokerConfigs: () => d.services.brokerConfigs(),
+    }),
+  );
 }
