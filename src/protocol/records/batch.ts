@@ -46,12 +46,14 @@ export const magic = (b: Buffer, pos = 0): number => b.readInt8(pos + MAGIC_OFFS
 export const storedCrc = (b: Buffer, pos = 0): number => b.readUInt32BE(pos + CRC_OFFSET);
 export const attributes = (b: Buffer, pos = 0): number => b.readInt16BE(pos + ATTRIBUTES_OFFSET);
 export const compressionType = (b: Buffer, pos = 0): number => attributes(b, pos) & COMPRESSION_CODEC_MASK;
-export const isLogAppendTime = (b: Buffer, pos = 0): boolean => (attributes(b, pos) & TIMESTAMP_TYPE_MASK) !== 0;
+export const isLogAppendTime = (b: Buffer, pos = 0): boolean =>
+  (attributes(b, pos) & TIMESTAMP_TYPE_MASK) !== 0;
 export const isTransactional = (b: Buffer, pos = 0): boolean =>
   (attributes(b, pos) & TRANSACTIONAL_FLAG_MASK) !== 0;
 export const isControlBatch = (b: Buffer, pos = 0): boolean => (attributes(b, pos) & CONTROL_FLAG_MASK) !== 0;
 export const lastOffsetDelta = (b: Buffer, pos = 0): number => b.readInt32BE(pos + LAST_OFFSET_DELTA_OFFSET);
-export const lastOffset = (b: Buffer, pos = 0): bigint => baseOffset(b, pos) + BigInt(lastOffsetDelta(b, pos));
+export const lastOffset = (b: Buffer, pos = 0): bigint =>
+  baseOffset(b, pos) + BigInt(lastOffsetDelta(b, pos));
 export const baseTimestamp = (b: Buffer, pos = 0): bigint => b.readBigInt64BE(pos + BASE_TIMESTAMP_OFFSET);
 export const maxTimestamp = (b: Buffer, pos = 0): bigint => b.readBigInt64BE(pos + MAX_TIMESTAMP_OFFSET);
 export const producerId = (b: Buffer, pos = 0): bigint => b.readBigInt64BE(pos + PRODUCER_ID_OFFSET);
@@ -83,4 +85,22 @@ export function setLogAppendTime(b: Buffer, timestamp: bigint, pos = 0): void {
   b.writeInt16BE(attributes(b, pos) | TIMESTAMP_TYPE_MASK, pos + ATTRIBUTES_OFFSET);
   b.writeBigInt64BE(timestamp, pos + MAX_TIMESTAMP_OFFSET);
   b.writeUInt32BE(computeCrc(b, pos), pos + CRC_OFFSET);
+}
+
+/**
+ * Kafka's DefaultRecordBatch.setMaxTimestamp: sets the timestamp type bit (LogAppendTime or
+ * CreateTime) and maxTimestamp, recomputing the CRC only if either actually changed. Returns
+ * whether the batch was modified.
+ */
+export function setMaxTimestamp(b: Buffer, logAppendTime: boolean, timestamp: bigint, pos = 0): boolean {
+  const attrs = attributes(b, pos);
+  if (((attrs & TIMESTAMP_TYPE_MASK) !== 0) === logAppendTime && maxTimestamp(b, pos) === timestamp)
+    return false;
+  b.writeInt16BE(
+    logAppendTime ? attrs | TIMESTAMP_TYPE_MASK : attrs & ~TIMESTAMP_TYPE_MASK,
+    pos + ATTRIBUTES_OFFSET,
+  );
+  b.writeBigInt64BE(timestamp, pos + MAX_TIMESTAMP_OFFSET);
+  b.writeUInt32BE(computeCrc(b, pos), pos + CRC_OFFSET);
+  return true;
 }
