@@ -397,31 +397,40 @@ function validateBatch(first: Batch, batch: Batch, ctx: Ctx): void {
 /** Java long arithmetic (wraps at 64 bits). */
 const jlong = (v: bigint): bigint => BigInt.asIntN(64, v);
 
-/** validateTimestamp: null when fine. */
+const TS_OK = 0;
+const TS_OUT_OF_RANGE = 1;
+const TS_LOG_APPEND_TIME = 2;
+
+/** validateTimestamp's decision, without building any message (hot path). */
+function timestampProblem(ts: Ts, batchTimestampType: TimestampType, ctx: Ctx): number {
+  if (ctx.timestampType === TimestampType.CreateTime && ts !== -1 && ts !== -1n) {
+    if (typeof ts === 'number') {
+      if (ctx.now - ts > ctx.before || ts - ctx.now > ctx.after) return TS_OUT_OF_RANGE;
+    } else {
+      const diff = jlong(ctx.nowBig - ts);
+      if (diff > ctx.before || jlong(-1n * diff) > ctx.after) return TS_OUT_OF_RANGE;
+    }
+  } else if (batchTimestampType === TimestampType.LogAppendTime) {
+    return TS_LOG_APPEND_TIME;
+  }
+  return TS_OK;
+}
+
+/** validateTimestamp: null when fine, else Kafka's record error message. */
 function timestampError(
   ts: Ts,
   batchTimestampType: TimestampType,
   ctx: Ctx,
   describe: () => { offset: bigint; text: string },
 ): string | null {
-  if (ctx.timestampType === TimestampType.CreateTime && ts !== -1 && ts !== -1n) {
-    let tooOld: boolean;
-    let tooNew: boolean;
-    if (typeof ts === 'number') {
-      tooOld = ctx.now - ts > ctx.before;
-      tooNew = ts - ctx.now > ctx.after;
-    } else {
-      const diff = jlong(ctx.nowBig - ts);
-      tooOld = diff > ctx.before;
-      tooNew = jlong(-1n * diff) > ctx.after;
-    }
-    if (tooOld || tooNew) {
+  switch (timestampProblem(ts, batchTimestampType, ctx)) {
+    case TS_OUT_OF_RANGE:
       return `Timestamp ${ts} of message with offset ${describe().offset} is out of range. The timestamp should be within [${jlong(ctx.nowBig - ctx.before)}, ${jlong(ctx.nowBig + ctx.after)}]`;
-    }
-  } else if (batchTimestampType === TimestampType.LogAppendTime) {
-    return `Invalid timestamp type in message ${describe().text}. Producer should not set timestamp type to LogAppendTime.`;
+    case TS_LOG_APPEND_TIME:
+      return `Invalid timestamp type in message ${describe().text}. Producer should not set timestamp type to LogAppendTime.`;
+    default:
+      return null;
   }
-  return null;
 }
 
 interface CollectedError {
@@ -511,9 +520,10 @@ function scanV2(
         },
       };
     } else {
-      const msg = timestampError(ts, h.timestampType, ctx, describeV2(h, v, ts));
-      if (msg !== null)
-        error = { code: RecordsErrorCode.INVALID_TIMESTAMP, error: { batchIndex: v.index, message: msg } };
+      if (timestampProblem(ts, h.timestampType, ctx) !== TS_OK) {
+        const message = timestampError(ts, h.timestampType, ctx, describeV2(h, v, ts));
+        error = { code: RecordsErrorCode.INVALID_TIMESTAMP, error: { batchIndex: v.index, message } };
+      }
     }
     if (error) errors.push(error);
     else {
