@@ -76,6 +76,19 @@ export interface CompressOptions {
 export interface DecompressOptions {
   /** Magic of the batch/wrapper the data comes from; 0 makes LZ4 ignore the header checksum. */
   magic?: number;
+  /**
+   * Refuse to produce more than this many bytes (compression bombs). Enforced before allocating for
+   * gzip, snappy and LZ4 and for zstd frames that declare their size; other zstd frames are checked
+   * after decompression. Default: unlimited.
+   */
+  maxBytes?: number;
+}
+
+/** Thrown (as CORRUPT_MESSAGE) when decompressed data would exceed DecompressOptions.maxBytes. */
+export class DecompressedSizeError extends CorruptRecordError {
+  constructor(codec: string, limit: number) {
+    super(`Decompressed ${codec} data exceeds the limit of ${limit} bytes`);
+  }
 }
 
 /** Inputs at least this large are gzipped on the libuv pool instead of the event loop. */
@@ -175,7 +188,7 @@ function lz4FrameCompress(data: Buffer, brokenHeaderChecksum: boolean): Buffer {
   return Buffer.concat(parts);
 }
 
-function lz4FrameDecompress(data: Buffer, ignoreHeaderChecksum: boolean): Buffer {
+function lz4FrameDecompress(data: Buffer, ignoreHeaderChecksum: boolean, maxBytes = Infinity): Buffer {
   const fail = (msg: string): never => {
     throw new CorruptRecordError(`Failed to decompress lz4 data: ${msg}`);
   };
@@ -203,6 +216,7 @@ function lz4FrameDecompress(data: Buffer, ignoreHeaderChecksum: boolean): Buffer
   }
   p += 1;
   const out: Buffer[] = [];
+  let total = 0;
   const prefix = Buffer.alloc(4);
   prefix.writeUInt32LE(maxBlockSize, 0);
   while (true) {
@@ -218,6 +232,8 @@ function lz4FrameDecompress(data: Buffer, ignoreHeaderChecksum: boolean): Buffer
     if (size > maxBlockSize) fail(`Block size ${size} exceeded max: ${maxBlockSize}`);
     if (data.length < p + size) fail('Stream ended prematurely');
     const block = data.subarray(p, p + size);
+    // a block decompresses to at most maxBlockSize (≤ 4 MiB); stored blocks are checked before copying
+    if (stored && total + size > maxBytes) throw new DecompressedSizeError('lz4', maxBytes);
     if (stored) {
       out.push(block);
     } else {
@@ -228,6 +244,8 @@ function lz4FrameDecompress(data: Buffer, ignoreHeaderChecksum: boolean): Buffer
         fail((e as Error).message);
       }
     }
+    total += out[out.length - 1].length;
+    if (total > maxBytes) throw new DecompressedSizeError('lz4', maxBytes);
     p += size;
     if (blockChecksum) {
       if (data.length < p + 4) fail('Stream ended prematurely');
@@ -249,7 +267,18 @@ function hasXerialHeader(data: Buffer, pos: number): boolean {
   return data.length - pos >= XERIAL_HEADER_SIZE && data.compare(XERIAL_MAGIC, 0, 8, pos, pos + 8) === 0;
 }
 
-function snappyRaw(data: Uint8Array): Buffer {
+/** Uncompressed length from a raw snappy block's varint preamble. */
+function snappyLength(data: Uint8Array): number {
+  let v = 0;
+  for (let i = 0, scale = 1; i < 5 && i < data.length; i++, scale *= 128) {
+    v += (data[i] & 0x7f) * scale;
+    if ((data[i] & 0x80) === 0) return v;
+  }
+  throw new Error('invalid snappy length preamble');
+}
+
+function snappyRaw(data: Uint8Array, budget = Infinity): Buffer {
+  if (snappyLength(data) > budget) throw new RangeError('budget');
   return snappy.uncompressSync(data, { asBuffer: true }) as Buffer;
 }
 
@@ -270,9 +299,22 @@ function xerialCompress(data: Buffer): Buffer {
   return Buffer.concat(parts);
 }
 
-function snappyDecompress(data: Buffer): Buffer {
+function snappyDecompress(data: Buffer, maxBytes = Infinity): Buffer {
+  let total = 0;
+  const raw = (chunk: Uint8Array): Buffer => {
+    let out: Buffer;
+    try {
+      out = snappyRaw(chunk, maxBytes - total);
+    } catch (e) {
+      if (e instanceof RangeError && e.message === 'budget')
+        throw new DecompressedSizeError('snappy', maxBytes);
+      throw e;
+    }
+    total += out.length;
+    return out;
+  };
   try {
-    if (!hasXerialHeader(data, 0)) return data.length === 0 ? Buffer.alloc(0) : snappyRaw(data);
+    if (!hasXerialHeader(data, 0)) return data.length === 0 ? Buffer.alloc(0) : raw(data);
     const out: Buffer[] = [];
     let p = XERIAL_HEADER_SIZE;
     while (p < data.length) {
@@ -285,12 +327,36 @@ function snappyDecompress(data: Buffer): Buffer {
       const len = data.readInt32BE(p);
       p += 4;
       if (len < 0 || data.length - p < len) throw new Error(`invalid chunk length ${len}`);
-      out.push(snappyRaw(data.subarray(p, p + len)));
+      out.push(raw(data.subarray(p, p + len)));
       p += len;
     }
     return Buffer.concat(out);
   } catch (e) {
+    if (e instanceof DecompressedSizeError) throw e;
     throw new CorruptRecordError(`Failed to decompress snappy data: ${(e as Error).message}`);
+  }
+}
+
+/** Frame_Content_Size of the first zstd frame, or null when the frame does not declare it. */
+export function zstdDeclaredSize(data: Buffer): number | null {
+  if (data.length < 5 || data.readUInt32LE(0) !== 0xfd2fb528) return null;
+  const fhd = data[4];
+  const fcsFlag = fhd >>> 6;
+  const singleSegment = (fhd & 0x20) !== 0;
+  const dictIdSize = [0, 1, 2, 4][fhd & 3];
+  const fcsSize = fcsFlag === 0 ? (singleSegment ? 1 : 0) : [0, 2, 4, 8][fcsFlag];
+  if (fcsSize === 0) return null;
+  const p = 5 + (singleSegment ? 0 : 1) + dictIdSize;
+  if (data.length < p + fcsSize) return null;
+  switch (fcsSize) {
+    case 1:
+      return data[p];
+    case 2:
+      return data.readUInt16LE(p) + 256;
+    case 4:
+      return data.readUInt32LE(p);
+    default:
+      return Number(data.readBigUInt64LE(p));
   }
 }
 
@@ -337,7 +403,14 @@ export async function compress(
   return compressSync(type, data, opts);
 }
 
-function gzipError(e: unknown): never {
+function gunzipOptions(opts: DecompressOptions): zlib.ZlibOptions {
+  return opts.maxBytes === undefined ? {} : { maxOutputLength: Math.max(1, opts.maxBytes) };
+}
+
+function gzipError(e: unknown, opts: DecompressOptions): never {
+  if ((e as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE' && opts.maxBytes !== undefined) {
+    throw new DecompressedSizeError('gzip', opts.maxBytes);
+  }
   throw new CorruptRecordError(`Failed to decompress gzip data: ${(e as Error).message}`);
 }
 
@@ -349,14 +422,14 @@ export function decompressSync(type: CompressionType, data: Buffer, opts: Decomp
       return data;
     case CompressionType.Gzip:
       try {
-        return zlib.gunzipSync(data);
+        return zlib.gunzipSync(data, gunzipOptions(opts));
       } catch (e) {
-        return gzipError(e);
+        return gzipError(e, opts);
       }
     case CompressionType.Snappy:
-      return snappyDecompress(data);
+      return snappyDecompress(data, opts.maxBytes);
     case CompressionType.Lz4:
-      return lz4FrameDecompress(data, opts.magic === 0);
+      return lz4FrameDecompress(data, opts.magic === 0, opts.maxBytes);
     default:
       throw new UnsupportedCompressionTypeError('zstd decompression is only available asynchronously');
   }
@@ -369,17 +442,23 @@ export async function decompress(
   opts: DecompressOptions = {},
 ): Promise<Buffer> {
   if (type === CompressionType.Zstd) {
+    const limit = opts.maxBytes ?? Infinity;
+    const declared = zstdDeclaredSize(data);
+    if (declared !== null && declared > limit) throw new DecompressedSizeError('zstd', limit);
+    let out: Buffer;
     try {
-      return await zstd.decompress(data);
+      out = await zstd.decompress(data);
     } catch (e) {
       throw new CorruptRecordError(`Failed to decompress zstd data: ${(e as Error).message}`);
     }
+    if (out.length > limit) throw new DecompressedSizeError('zstd', limit);
+    return out;
   }
   if (type === CompressionType.Gzip && data.length >= ASYNC_GZIP_THRESHOLD / 4) {
     try {
-      return await gunzipAsync(data);
+      return await gunzipAsync(data, gunzipOptions(opts));
     } catch (e) {
-      return gzipError(e);
+      return gzipError(e, opts);
     }
   }
   return decompressSync(type, data, opts);

@@ -156,6 +156,8 @@ export function isValidLegacyEntry(buf: Buffer, pos = 0): boolean {
 export interface LegacyIterationOptions {
   /** Check inner messages' magic against the wrapper's (Kafka passes false on the produce path). */
   ensureMatchingMagic?: boolean;
+  /** Bound on the decompressed inner message set (see DecompressOptions.maxBytes). */
+  maxDecompressedBytes?: number;
 }
 
 /**
@@ -191,7 +193,10 @@ export async function legacyRecords(
       `Found invalid compressed record set with null value (magic = ${wrapper.magic})`,
     );
   }
-  const inner = await decompress(wrapper.compression, wrapper.value, { magic: wrapper.magic });
+  const inner = await decompress(wrapper.compression, wrapper.value, {
+    magic: wrapper.magic,
+    maxBytes: opts.maxDecompressedBytes,
+  });
   const messages: LegacyMessage[] = [];
   let p = 0;
   // DataLogInputStream: stop at a partial trailing entry, size < 14 is corrupt

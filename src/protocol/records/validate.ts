@@ -76,7 +76,15 @@ export interface ValidationConfig {
   compressionLevel?: number;
   /** Broker wall clock (ms) for timestamp checks; default Date.now(). */
   now?: number;
+  /**
+   * Largest decompressed payload accepted from one batch (default 256 MiB). Kafka streams compressed
+   * records and never holds them whole; we do, so a compression bomb must not exhaust memory.
+   * Exceeding it → CORRUPT_MESSAGE.
+   */
+  maxDecompressedBytes?: number;
 }
+
+export const DEFAULT_MAX_DECOMPRESSED_BYTES = 256 * 1024 * 1024;
 
 /** Kafka's ProduceResponse RecordError: index of the record in its batch and a message. */
 export interface RecordError {
@@ -149,6 +157,7 @@ interface Ctx {
   compacted: boolean;
   now: number;
   nowBig: bigint;
+  maxDecompressedBytes: number;
 }
 
 /** A batch of the request, classified. */
@@ -220,6 +229,7 @@ async function validate(input: Buffer, config: ValidationConfig): Promise<Valida
     compacted: config.compacted ?? false,
     now,
     nowBig: BigInt(now),
+    maxDecompressedBytes: config.maxDecompressedBytes ?? DEFAULT_MAX_DECOMPRESSED_BYTES,
   };
 
   // Framing: size < 14 or magic outside 0..2 → CORRUPT_MESSAGE; a partial trailing batch is dropped.
@@ -774,7 +784,10 @@ async function validateCompressed(
       const payload =
         h.compression === CompressionType.None
           ? batch.bytes.subarray(RECORD_BATCH_OVERHEAD)
-          : await decompress(h.compression, batch.bytes.subarray(RECORD_BATCH_OVERHEAD), { magic: 2 });
+          : await decompress(h.compression, batch.bytes.subarray(RECORD_BATCH_OVERHEAD), {
+              magic: 2,
+              maxBytes: ctx.maxDecompressedBytes,
+            });
       const s = scanV2(h, payload, 0, payload.length, ctx, count);
       if (count === 0) firstTimestamp = s.firstTimestamp;
       if (s.maxTimestamp > maxTimestamp) {
@@ -786,7 +799,9 @@ async function validateCompressed(
       count += s.count;
       sources.push({ h, payload });
     } else {
-      const { wrapper, records: inner } = await legacyRecords(batch.bytes);
+      const { wrapper, records: inner } = await legacyRecords(batch.bytes, 0, {
+        maxDecompressedBytes: ctx.maxDecompressedBytes,
+      });
       const compressed = wrapper.compression !== CompressionType.None;
       const errors: CollectedError[] = [];
       const inputs: RecordInput[] = [];

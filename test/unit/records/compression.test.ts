@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import zlib from 'node:zlib';
 import {
   CompressionType,
+  DecompressedSizeError,
   compress,
   compressSync,
   compressionTypeForName,
@@ -9,6 +10,7 @@ import {
   decompress,
   decompressSync,
   xxhash32,
+  zstdDeclaredSize,
 } from '../../../src/protocol/records/compression';
 import { CorruptRecordError, UnsupportedCompressionTypeError } from '../../../src/protocol/records/errors';
 
@@ -211,5 +213,24 @@ describe('zstd', () => {
     const c = await compress(CompressionType.Zstd, sample(1000));
     expect(c.readUInt32LE(0)).toBe(0xfd2fb528);
     await expect(decompress(CompressionType.Zstd, Buffer.from('nope'))).rejects.toThrow(CorruptRecordError);
+  });
+});
+
+describe('decompressed size bound', () => {
+  const data = Buffer.alloc(300_000, 'z');
+
+  it.each(codecs.filter((c) => c !== CompressionType.None))(
+    'codec %i refuses to exceed maxBytes',
+    async (codec) => {
+      const c = await compress(codec, data);
+      await expect(decompress(codec, c, { maxBytes: 100_000 })).rejects.toThrow(DecompressedSizeError);
+      expect((await decompress(codec, c, { maxBytes: 300_000 })).length).toBe(300_000);
+    },
+  );
+
+  it('reads the declared zstd frame content size', () => {
+    expect(zstdDeclaredSize(Buffer.from('28b52ffd2005', 'hex'))).toBe(5); // single segment, 1-byte size
+    expect(zstdDeclaredSize(Buffer.from('28b52ffd6000100000', 'hex'))).toBe(0x1000 + 256); // 2-byte size, +256 bias
+    expect(zstdDeclaredSize(Buffer.from('28b52ffd0058', 'hex'))).toBeNull();
   });
 });

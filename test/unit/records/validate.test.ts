@@ -309,3 +309,16 @@ describe('compressed batches', () => {
     expect(r.errorCode).toBe(ErrorCode.MESSAGE_TOO_LARGE);
   });
 });
+
+describe('compression bombs', () => {
+  it('refuse batches that decompress beyond maxDecompressedBytes → CORRUPT_MESSAGE', async () => {
+    const b = await buildRecordBatch([{ value: Buffer.alloc(1_000_000), timestamp: NOW }], {
+      compression: CompressionType.Zstd,
+    });
+    expect(b.length).toBeLessThan(1000);
+    const r = await fail(b, { maxDecompressedBytes: 100_000 });
+    expect(r.errorCode).toBe(ErrorCode.CORRUPT_MESSAGE);
+    expect(r.errorMessage).toMatch(/exceeds the limit/);
+    expect((await ok(b)).recordCount).toBe(1);
+  });
+});
