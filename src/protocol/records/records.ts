@@ -168,7 +168,7 @@ export class ByteCursor {
     return (value >>> 1) ^ -(value & 1);
   }
 
-  /** Zigzag varlong; a number when it fits in 48 bits (exact), otherwise a bigint. */
+  /** Zigzag varlong: a number when encoded in at most 7 bytes (|v| < 2^48, exact), else a bigint. */
   varlong(): number | bigint {
     const start = this.pos;
     let raw = 0;
@@ -354,7 +354,7 @@ export interface RecordView {
   /** Record size including its length varint. */
   sizeInBytes: number;
   attributes: number;
-  /** A number when exact (|delta| < 2^47), otherwise a bigint. */
+  /** A number when the varlong took at most 7 bytes (exact), otherwise a bigint. */
   timestampDelta: number | bigint;
   offsetDelta: number;
   /** −1 (or any negative) = null key. */
