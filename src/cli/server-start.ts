@@ -1,6 +1,8 @@
 // `samsa server-start server.properties [--override key=value]…` (kafka-server-start.sh).
 // Bad config stops start-up with one line naming the key; SIGTERM/SIGINT shut down cleanly.
 
+import { InvalidConfigurationError } from '../log/errors';
+import { LogConfig, LogManagerConfig } from '../log/log-config';
 import { ConfigException, KafkaConfig } from '../server/kafka-config';
 import { KafkaServer } from '../server/kafka-server';
 import { getLogger, setLogLevel } from '../utils/logger';
@@ -20,8 +22,11 @@ export async function serverStart(configFile: string, overrides: string[]): Prom
   let config: KafkaConfig;
   try {
     config = KafkaConfig.fromFile(configFile, parseOverrides(overrides));
+    // The log.* settings are LogConfig's: resolve them now so a bad value stops start-up here.
+    LogConfig.fromProperties(config.props, {});
+    LogManagerConfig.fromProperties(config.props);
   } catch (e) {
-    if (e instanceof ConfigException) throw new CliError(e.message);
+    if (e instanceof ConfigException || e instanceof InvalidConfigurationError) throw new CliError(e.message);
     throw e;
   }
   const level = config.str('samsa.log.level') ?? config.str('log4j.root.loglevel');

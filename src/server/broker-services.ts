@@ -3,9 +3,11 @@
 // LogConfig resolves them, broker configs) that DescribeConfigs and CreateTopics report.
 
 import { MetadataCache } from '../cluster/metadata-cache';
-import { LogConfig, validateTopicOverrides } from '../log/log-config';
+import { LogConfig, LogManagerConfig, validateTopicOverrides } from '../log/log-config';
+import { LogManager } from '../log/log-manager';
 import { KafkaZkClient } from '../zk/kafka-zk-client';
 import { CONFIG_KEYS, KafkaConfig } from './kafka-config';
+import { ReplicaManager } from './replica-manager';
 import type { TopicConfigValidator } from './zk-admin-manager';
 
 /** DescribeConfigs sources (Kafka's ConfigSource ids). */
@@ -39,6 +41,8 @@ const SOURCE_ID = {
 };
 
 export interface BrokerServices {
+  logManager: LogManager;
+  replicaManager: ReplicaManager;
   validateTopicConfigs: TopicConfigValidator;
   /** A topic's configs as LogConfig resolves them with these overrides. */
   describeTopicConfigs(overrides: Record<string, string>): ConfigEntry[];
@@ -51,8 +55,8 @@ export interface BrokerServices {
 
 export async function createBrokerServices(
   config: KafkaConfig,
-  _brokerId: number,
-  _clusterId: string,
+  brokerId: number,
+  clusterId: string,
   cache: MetadataCache,
   zk: KafkaZkClient,
 ): Promise<BrokerServices> {
@@ -67,7 +71,16 @@ export async function createBrokerServices(
         return { name, value, source, readOnly: false, sensitive: false, type: 0, synonyms };
       });
   };
+  const logManager = LogManager.startup({
+    settings: LogManagerConfig.fromProperties(config.props),
+    brokerId,
+    clusterId,
+    defaultConfig: LogConfig.fromProperties(config.props),
+  });
+  const replicaManager = new ReplicaManager(config, brokerId, cache, zk, logManager);
   return {
+    logManager,
+    replicaManager,
     validateTopicConfigs: (configs) => validateTopicOverrides(configs),
     describeTopicConfigs,
     async topicConfigs(topic) {
@@ -92,7 +105,10 @@ export async function createBrokerServices(
         })
         .sort((a, b) => a.name.localeCompare(b.name));
     },
-    startup: async () => undefined,
-    shutdown: async () => undefined,
+    startup: () => replicaManager.startup(),
+    async shutdown() {
+      await replicaManager.shutdown();
+      logManager.shutdown();
+    },
   };
 }

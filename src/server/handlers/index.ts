@@ -12,6 +12,10 @@ import { apiVersionsHandler } from './api-versions';
 import { createTopicsHandler } from './create-topics';
 import { deleteTopicsHandler } from './delete-topics';
 import { describeConfigsHandler } from './describe-configs';
+import { deleteRecordsHandler } from './delete-records';
+import { fetchHandler } from './fetch';
+import { listOffsetsHandler } from './list-offsets';
+import { produceHandler } from './produce';
 import { metadataHandler } from './metadata';
 
 export interface HandlerDeps {
@@ -24,7 +28,12 @@ export interface HandlerDeps {
 }
 
 export function registerHandlers(apis: KafkaApis, d: HandlerDeps): void {
+  const replicas = d.services.replicaManager;
   apis.register(apiVersionsHandler(() => apis.supportedApis()));
+  apis.register(produceHandler(d.cache, replicas));
+  apis.register(fetchHandler(d.cache, replicas));
+  apis.register(listOffsetsHandler(d.cache, replicas));
+  apis.register(deleteRecordsHandler(d.cache, replicas));
   apis.register(
     metadataHandler(d.config, d.cache, {
       async createTopicWithDefaults(name) {
