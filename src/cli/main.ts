@@ -7,6 +7,7 @@
 
 import { Command, CommanderError, Option } from 'commander';
 import { CliError } from './cli-error';
+import { dumpLog } from './dump-log';
 import { serverStart } from './server-start';
 import { runTopics, TopicsOptions } from './topics';
 
@@ -74,10 +75,58 @@ export function buildProgram(): Command {
     .addOption(new Option('--command-config <file>', 'client config properties (accepted, not used)'))
     .action(action(async (opts: TopicsOptions) => runTopics(opts, (s) => process.stdout.write(s + '\n'))));
 
+  program
+    .command('dump-log')
+    .description('Dump the contents of log segments and indexes (kafka-dump-log.sh)')
+    .requiredOption(
+      '--files <file1,file2,...>',
+      'comma-separated list of data and index log files to be dumped',
+    )
+    .option('--print-data-log', 'print the content of each record (implies --deep-iteration)')
+    .option('--deep-iteration', 'iterate through the records inside each batch')
+    .option('--skip-record-metadata', 'skip printing metadata of each record')
+    .option('--verify-index-only', 'only verify the index log without printing its content')
+    .option('--index-sanity-check', 'only check the index sanity without printing its content')
+    .option('--max-message-size <n>', 'size of the largest message', '5242880')
+    .action(
+      action(
+        async (o: {
+          files: string;
+          printDataLog?: boolean;
+          deepIteration?: boolean;
+          skipRecordMetadata?: boolean;
+          verifyIndexOnly?: boolean;
+          indexSanityCheck?: boolean;
+          maxMessageSize: string;
+        }) => {
+          const maxMessageSize = Number(o.maxMessageSize);
+          if (!Number.isInteger(maxMessageSize) || maxMessageSize <= 0)
+            throw new CliError(`Invalid value '${o.maxMessageSize}' for --max-message-size`);
+          await dumpLog({
+            files: o.files
+              .split(',')
+              .map((f) => f.trim())
+              .filter(Boolean),
+            printDataLog: o.printDataLog,
+            deepIteration: o.deepIteration || o.printDataLog,
+            skipRecordMetadata: o.skipRecordMetadata,
+            verifyIndexOnly: o.verifyIndexOnly,
+            indexSanityCheck: o.indexSanityCheck,
+            maxMessageSize,
+          });
+        },
+      ),
+    );
+
   return program;
 }
 
 export async function main(argv: string[]): Promise<void> {
+  // `samsa dump-log … | head`: a closed pipe ends the command quietly, as for any Unix tool.
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE') process.exit(0);
+    throw e;
+  });
   const program = buildProgram();
   try {
     await program.parseAsync(argv);
