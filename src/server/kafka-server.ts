@@ -105,7 +105,7 @@ export class KafkaServer {
     await this.socketServer.start();
 
     const registration = this.registration();
-    this.brokerEpoch = await zk.registerBroker(registration);
+    this.brokerEpoch = await zk.registerBroker(registration, cfg.sessionTimeoutMs + 2000);
     this.log.info(
       `Registered broker ${this.brokerId} at path /brokers/ids/${this.brokerId} with addresses: ${registration.endpoints.map((e) => `${e.listenerName}://${e.host}:${e.port}`).join(',')}, czxid (broker epoch): ${this.brokerEpoch}`,
     );

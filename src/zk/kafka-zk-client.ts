@@ -61,11 +61,12 @@ export class KafkaZkClient {
    * A node left by a previous session of ours is replaced; one owned by another live
    * session means another broker has this id, and start-up must stop.
    */
-  async registerBroker(info: BrokerRegistration): Promise<number> {
+  async registerBroker(info: BrokerRegistration, waitForStaleMs = 0): Promise<number> {
     const path = ZkPaths.brokerId(info.id);
     await this.checkEndpointsUnique(info);
     const data = BrokerIdZNode.encode(info);
-    for (let attempt = 0; attempt < 3; attempt++) {
+    const deadline = Date.now() + waitForStaleMs;
+    for (;;) {
       try {
         // Kafka creates empty then sets data in one multi; the npm client has no multi, and
         // creating with data directly is the same znode content, atomically.
@@ -79,6 +80,12 @@ export class KafkaZkClient {
         if (!stat) continue;
         const session = this.zk.sessionId;
         if (stat.ephemeralOwner === session) return stat.czxid;
+        // Unlike Kafka, which fails at once, give a node left by our own killed predecessor the
+        // session timeout to expire; a live broker keeps it, and we fail as Kafka does.
+        if (Date.now() < deadline) {
+          await new Promise((r) => setTimeout(r, 250));
+          continue;
+        }
         throw new Error(
           `Error while creating ephemeral at ${path}, node already exists and owner '${stat.ephemeralOwner}' ` +
             `does not match current session '${session}' (is another broker running with broker.id=${info.id}?)`,
@@ -86,7 +93,6 @@ export class KafkaZkClient {
         );
       }
     }
-    throw new Error(`Could not register ${path}`);
   }
 
   private async checkEndpointsUnique(info: BrokerRegistration): Promise<void> {
