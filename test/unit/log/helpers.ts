@@ -89,14 +89,29 @@ export function batchRanges(records: Buffer): [bigint, bigint][] {
   return out;
 }
 
-/** Captures (and silences) log lines written by the broker logger. */
+/**
+ * Captures (and silences) log lines written by the broker logger. Winston's console transport
+ * writes to `console._stdout` when it exists (checked on every line), so that is where the
+ * capture goes, whether jest runs the file in band or in a worker.
+ */
 export function captureLogs(): { lines: () => string[]; restore: () => void } {
   const captured: string[] = [];
-  const spy = jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    captured.push(String(chunk));
-    return true;
-  });
-  return { lines: () => captured.slice(), restore: () => spy.mockRestore() };
+  const c = console as unknown as { _stdout?: { write(chunk: string): boolean } };
+  const had = Object.prototype.hasOwnProperty.call(c, '_stdout');
+  const previous = c._stdout;
+  c._stdout = {
+    write: (chunk: string) => {
+      captured.push(String(chunk));
+      return true;
+    },
+  };
+  return {
+    lines: () => captured.slice(),
+    restore: () => {
+      if (had) c._stdout = previous;
+      else delete c._stdout;
+    },
+  };
 }
 
 export function segmentFiles(dir: string): string[] {
