@@ -1,0 +1,1008 @@
+// `npm run bench`: a repeatable single-broker produce and consume benchmark, reported like
+// kafka-producer-perf-test / kafka-consumer-perf-test.
+//
+// One run, everything on this machine, 1 partition, acks=1, no compression:
+//   1. the load generator (librdkafka via python3-confluent-kafka) against the calibration sink
+//      (bench/calibration-sink.ts: parse Produce, check CRC, append to page cache): the ceiling of
+//      this generator on this machine, for 1 KiB and 100 B records;
+//   2. the same loads against a real Samsa broker (embedded ZooKeeper + `node dist/cli/main.js
+//      server-start`), each after a warm-up on another topic;
+//   3. consuming everything back from Samsa.
+// Samsa's numbers are printed next to the targets and as a ratio to the sink. `sync` runs between
+// phases so that each one starts without the previous one's dirty pages.
+//
+// Usage: npm run bench -- [--quick] [--profile] [--check] [--records-1k N] [--records-100b N]
+//        [--phases sink,samsa,consume] [--generator python|kcat] [--keep] [--override k=v ...]
+// Run with --help for the details.
+
+import { spawn, spawnSync, type ChildProcess } from 'child_process';
+import * as fs from 'fs';
+import * as net from 'net';
+import * as os from 'os';
+import * as path from 'path';
+import { setLogLevel } from '../src/utils/logger';
+import {
+  spawnTiedToParent,
+  startEmbeddedZooKeeper,
+  type EmbeddedZooKeeper,
+  type TiedChildProcess,
+} from '../src/zk/embedded-zookeeper';
+import { formatSummary, profileFiles, summarizeProfiles } from './profile-summary';
+
+const REPO = path.resolve(__dirname, '..');
+const SAMSA_MAIN = path.join(REPO, 'dist', 'cli', 'main.js');
+const SINK_TS = path.join(__dirname, 'calibration-sink.ts');
+const PRODUCER_PY = path.join(__dirname, 'producer.py');
+const CONSUMER_PY = path.join(__dirname, 'consumer.py');
+const MB = 1024 * 1024; // kafka-producer-perf-test's MB
+const READY = /started \(kafka\.server\.KafkaServer\)/;
+
+const TARGETS = { produce1kMBps: 300, produce1kRatio: 0.5, produce100bRps: 600_000, consumeMBps: 500 };
+
+// ---------------------------------------------------------------------------------------------
+// Options
+
+interface Options {
+  records1k: number;
+  records100b: number;
+  warmup1k: number;
+  warmup100b: number;
+  phases: Set<string>;
+  generator: 'python' | 'kcat' | 'auto';
+  profile: boolean;
+  profileDir: string | null;
+  check: boolean;
+  keep: boolean;
+  dir: string | null;
+  overrides: string[];
+  producerSet: string[];
+  quick: boolean;
+}
+
+const HELP = `npm run bench -- [options]
+  --quick               smoke run: small record counts (seconds, not minutes)
+  --records-1k N        1 KiB records per produce run (default 2000000, ~2 GB)
+  --records-100b N      100 B records per produce run (default 5000000)
+  --phases LIST         comma-separated subset of sink,samsa,consume (default all three)
+  --generator G         python (python3-confluent-kafka, default) or kcat (coarser timing, no latency)
+  --profile             run the broker with --cpu-prof and print its top self-time functions
+  --profile-dir DIR     where the broker's .cpuprofile goes (default: a new directory under /tmp)
+  --override k=v        broker property (repeatable), passed as server-start --override
+  --producer-set k=v    extra librdkafka producer property (repeatable)
+  --check               exit 1 if a target is missed
+  --dir DIR             parent of the working directory (default: the OS temp dir)
+  --keep                keep the working directory (logs, data) instead of deleting it`;
+
+function parseOptions(argv: string[]): Options {
+  const o: Options = {
+    records1k: 2_000_000,
+    records100b: 5_000_000,
+    warmup1k: 200_000,
+    warmup100b: 500_000,
+    phases: new Set(['sink', 'samsa', 'consume']),
+    generator: 'auto',
+    profile: false,
+    profileDir: null,
+    check: false,
+    keep: false,
+    dir: null,
+    overrides: [],
+    producerSet: [],
+    quick: false,
+  };
+  let explicit1k = false;
+  let explicit100b = false;
+  const count = (v: string | undefined, flag: string): number => {
+    const n = Number((v ?? '').replace(/_/g, ''));
+    if (!Number.isInteger(n) || n <= 0) throw new Error(`${flag} needs a positive integer, got ${v}`);
+    return n;
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    const next = () => {
+      if (i + 1 >= argv.length) throw new Error(`${a} needs a value`);
+      return argv[++i];
+    };
+    switch (a) {
+      case '--help':
+      case '-h':
+        console.log(HELP);
+        process.exit(0);
+        break;
+      case '--quick':
+        o.quick = true;
+        break;
+      case '--records-1k':
+        o.records1k = count(next(), a);
+        explicit1k = true;
+        break;
+      case '--records-100b':
+        o.records100b = count(next(), a);
+        explicit100b = true;
+        break;
+      case '--phases': {
+        const list = next().split(',').filter(Boolean);
+        for (const p of list)
+          if (!['sink', 'samsa', 'consume'].includes(p)) throw new Error(`unknown phase ${p}`);
+        o.phases = new Set(list);
+        break;
+      }
+      case '--generator': {
+        const g = next();
+        if (g !== 'python' && g !== 'kcat') throw new Error(`--generator is python or kcat, got ${g}`);
+        o.generator = g;
+        break;
+      }
+      case '--profile':
+        o.profile = true;
+        break;
+      case '--profile-dir':
+        o.profileDir = path.resolve(next());
+        o.profile = true;
+        break;
+      case '--override':
+        o.overrides.push(next());
+        break;
+      case '--producer-set':
+        o.producerSet.push(next());
+        break;
+      case '--check':
+        o.check = true;
+        break;
+      case '--keep':
+        o.keep = true;
+        break;
+      case '--dir':
+        o.dir = path.resolve(next());
+        break;
+      default:
+        throw new Error(`unknown option ${a} (see --help)`);
+    }
+  }
+  if (o.quick) {
+    if (!explicit1k) o.records1k = 100_000;
+    if (!explicit100b) o.records100b = 300_000;
+    o.warmup1k = 20_000;
+    o.warmup100b = 50_000;
+  }
+  if (o.phases.has('consume') && !o.phases.has('samsa')) {
+    throw new Error('the consume phase reads what the samsa phase produced: add samsa to --phases');
+  }
+  return o;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Cleanup on any exit
+
+type Cleanup = () => Promise<void> | void;
+const cleanups: Cleanup[] = [];
+const running = new Set<ChildProcess>();
+let tearingDown: Promise<void> | null = null;
+
+function onCleanup(fn: Cleanup): void {
+  cleanups.push(fn);
+}
+
+function teardown(): Promise<void> {
+  tearingDown ??= (async () => {
+    for (const c of running) c.kill('SIGKILL');
+    while (cleanups.length > 0) {
+      const fn = cleanups.pop() as Cleanup;
+      try {
+        await fn();
+      } catch (e) {
+        console.error(`cleanup: ${(e as Error).message}`);
+      }
+    }
+  })();
+  return tearingDown;
+}
+
+for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+  process.on(sig, () => {
+    console.error(`\n${sig}: stopping the benchmark`);
+    void teardown().then(() => process.exit(130));
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Child processes
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+/** A long-running child tied to us, its output appended to `logFile`, with a kept tail. */
+class Service {
+  private tailText = '';
+  private exitStatus: { code: number | null; signal: NodeJS.Signals | null } | null = null;
+  private readonly exited: Promise<void>;
+  private readonly log: fs.WriteStream;
+
+  constructor(
+    readonly name: string,
+    readonly child: TiedChildProcess,
+    logFile: string,
+  ) {
+    this.log = fs.createWriteStream(logFile, { flags: 'a' });
+    const collect = (b: Buffer) => {
+      this.log.write(b);
+      this.tailText = (this.tailText + b.toString('utf8')).slice(-64 * 1024);
+    };
+    child.stdout.on('data', collect);
+    child.stderr.on('data', collect);
+    const closed = new Promise<void>((r) => child.on('close', () => r()));
+    this.exited = new Promise<void>((resolve) => {
+      child.on('exit', (code, signal) => {
+        this.exitStatus = { code, signal };
+        child.stdin.end(); // releases the watchdog
+        void Promise.race([closed, sleep(500)]).then(() => resolve());
+      });
+      child.on('error', (e) => {
+        this.tailText += `\n${String(e)}\n`;
+        this.exitStatus = { code: null, signal: null };
+        resolve();
+      });
+    });
+  }
+
+  get output(): string {
+    return this.tailText;
+  }
+
+  get running(): boolean {
+    return this.exitStatus === null;
+  }
+
+  tail(lines = 40): string {
+    return this.tailText.trimEnd().split('\n').slice(-lines).join('\n');
+  }
+
+  /** Waits until `re` matches the output; throws if the process exits or the time runs out. */
+  async waitFor(re: RegExp, timeoutMs: number): Promise<RegExpMatchArray> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const m = this.tailText.match(re);
+      if (m) return m;
+      if (!this.running) {
+        throw new Error(`${this.name} exited (${JSON.stringify(this.exitStatus)}):\n${this.tail()}`);
+      }
+      if (Date.now() > deadline)
+        throw new Error(`${this.name} not ready within ${timeoutMs} ms:\n${this.tail()}`);
+      await sleep(25);
+    }
+  }
+
+  /** SIGTERM, then SIGKILL after `graceMs`. */
+  async stop(graceMs: number): Promise<void> {
+    if (this.running) {
+      this.child.kill('SIGTERM');
+      const killed = await Promise.race([this.exited.then(() => false), sleep(graceMs).then(() => true)]);
+      if (killed) {
+        console.error(`${this.name} did not stop within ${graceMs} ms: killing it`);
+        this.child.kill('SIGKILL');
+      }
+    }
+    await this.exited;
+    await new Promise<void>((r) => this.log.end(() => r()));
+  }
+}
+
+interface RunResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs a command to completion (killed on teardown). */
+function run(
+  cmd: string,
+  args: string[],
+  opts: { env?: NodeJS.ProcessEnv; input?: string } = {},
+): Promise<RunResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, {
+      cwd: REPO,
+      env: opts.env ?? process.env,
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    running.add(child);
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    child.stdout.on('data', (b: Buffer) => out.push(b));
+    child.stderr.on('data', (b: Buffer) => err.push(b));
+    child.stdin.on('error', () => undefined);
+    child.stdin.end(opts.input ?? '');
+    child.on('error', (e) => {
+      running.delete(child);
+      reject(new Error(`cannot run ${cmd}: ${e.message}`));
+    });
+    child.on('close', (code) => {
+      running.delete(child);
+      resolve({
+        code,
+        stdout: Buffer.concat(out).toString('utf8'),
+        stderr: Buffer.concat(err).toString('utf8'),
+      });
+    });
+  });
+}
+
+function lastJsonLine<T>(stdout: string): T | null {
+  const lines = stdout.trim().split('\n').reverse();
+  for (const l of lines) {
+    if (!l.startsWith('{')) continue;
+    try {
+      return JSON.parse(l) as T;
+    } catch {
+      // not JSON after all
+    }
+  }
+  return null;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The load generator
+
+interface Generator {
+  kind: 'python' | 'kcat';
+  python?: string;
+  description: string;
+}
+
+function pythonWithConfluentKafka(): string | null {
+  for (const py of ['/usr/bin/python3', 'python3']) {
+    const r = spawnSync(py, ['-c', 'import confluent_kafka'], { stdio: 'ignore' });
+    if (r.status === 0) return py;
+  }
+  return null;
+}
+
+function describePython(py: string): string {
+  const r = spawnSync(
+    py,
+    [
+      '-c',
+      'import confluent_kafka as c; print("python3-confluent-kafka %s / librdkafka %s" % (c.version()[0], c.libversion()[0]))',
+    ],
+    { encoding: 'utf8' },
+  );
+  return r.stdout.trim() || 'python3-confluent-kafka';
+}
+
+function hasCommand(cmd: string): boolean {
+  return spawnSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' }).status === 0;
+}
+
+/** Finds the generator; as root with apt-get, installs python3-confluent-kafka when it is missing. */
+function findGenerator(choice: Options['generator']): Generator {
+  if (choice === 'kcat') {
+    if (!hasCommand('kcat')) throw new Error('kcat is not installed: apt-get install -y kcat');
+    return { kind: 'kcat', description: kcatDescription() };
+  }
+  let py = pythonWithConfluentKafka();
+  if (py === null && process.getuid?.() === 0 && hasCommand('apt-get')) {
+    console.log('Installing python3-confluent-kafka (the librdkafka-based load generator) with apt-get ...');
+    const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+    const install = () =>
+      spawnSync('apt-get', ['install', '-y', '-qq', 'python3-confluent-kafka'], { stdio: 'inherit', env })
+        .status === 0;
+    if (!install()) {
+      spawnSync('apt-get', ['update', '-qq'], { stdio: 'inherit', env });
+      install();
+    }
+    py = pythonWithConfluentKafka();
+  }
+  if (py !== null) return { kind: 'python', python: py, description: describePython(py) };
+  const hint = 'install it with: sudo apt-get install -y python3-confluent-kafka';
+  if (choice === 'python' || !hasCommand('kcat')) {
+    throw new Error(`python3-confluent-kafka (Debian's librdkafka binding) is not available; ${hint}`);
+  }
+  console.log(`NOTE: python3-confluent-kafka is not available (${hint}).`);
+  console.log('      Falling back to kcat: throughput is timed around the whole kcat process and no latency');
+  console.log('      percentiles are measured.');
+  return { kind: 'kcat', description: kcatDescription() };
+}
+
+function kcatDescription(): string {
+  const r = spawnSync('kcat', ['-V'], { encoding: 'utf8' });
+  const m = /kcat - .*?version ([^\s]+).*?librdkafka version ([^\s]+)/s.exec(`${r.stdout}${r.stderr}`);
+  return m ? `kcat ${m[1]} / librdkafka ${m[2]}` : 'kcat';
+}
+
+interface ProduceResult {
+  records: number;
+  recordSize: number;
+  bytes: number;
+  seconds: number;
+  avg: number | null;
+  max: number | null;
+  p50: number | null;
+  p95: number | null;
+  p99: number | null;
+  p999: number | null;
+  samples: number;
+  errors: number;
+  firstError: string | null;
+}
+
+interface ConsumeResult {
+  records: number;
+  bytes: number;
+  seconds: number;
+  firstMs: number | null;
+  error: string | null;
+}
+
+/** librdkafka producer settings shared by both generators (see producer.py for the python side). */
+const PRODUCER_SETTINGS: Record<string, string> = {
+  acks: '1',
+  'linger.ms': '5',
+  'batch.size': '1000000',
+  'batch.num.messages': '10000',
+  'queue.buffering.max.kbytes': '65536',
+  'max.in.flight.requests.per.connection': '5',
+  'compression.type': 'none',
+};
+
+async function produce(
+  gen: Generator,
+  bootstrap: string,
+  topic: string,
+  records: number,
+  recordSize: number,
+  extra: string[],
+): Promise<ProduceResult> {
+  let r: RunResult;
+  if (gen.kind === 'python') {
+    r = await run(gen.python as string, [
+      PRODUCER_PY,
+      '--bootstrap',
+      bootstrap,
+      '--topic',
+      topic,
+      '--records',
+      String(records),
+      '--record-size',
+      String(recordSize),
+      '--acks',
+      PRODUCER_SETTINGS.acks,
+      '--linger-ms',
+      PRODUCER_SETTINGS['linger.ms'],
+      '--batch-size',
+      PRODUCER_SETTINGS['batch.size'],
+      '--batch-num-messages',
+      PRODUCER_SETTINGS['batch.num.messages'],
+      '--buffer-kbytes',
+      PRODUCER_SETTINGS['queue.buffering.max.kbytes'],
+      '--max-in-flight',
+      PRODUCER_SETTINGS['max.in.flight.requests.per.connection'],
+      ...extra.flatMap((kv) => ['--set', kv]),
+    ]);
+    const res = lastJsonLine<ProduceResult>(r.stdout);
+    if (res === null || r.code !== 0) {
+      throw new Error(
+        `producer to ${topic} failed (exit ${r.code}): ${res?.firstError ?? ''}\n${r.stderr.trim().split('\n').slice(-20).join('\n')}`,
+      );
+    }
+    return res;
+  }
+  // kcat: `yes` repeats one line of recordSize characters; the newline is kcat's delimiter.
+  const payload = Buffer.from(
+    Array.from({ length: recordSize }, () => 65 + Math.floor(Math.random() * 26)),
+  ).toString('latin1');
+  const props = { ...PRODUCER_SETTINGS };
+  for (const kv of extra) {
+    const i = kv.indexOf('=');
+    props[kv.slice(0, i)] = kv.slice(i + 1);
+  }
+  const xs = Object.entries(props)
+    .map(([k, v]) => `-X '${k}=${v}'`)
+    .join(' ');
+  const script = `yes "$PAYLOAD" | head -n ${records} | kcat -P -q -b ${bootstrap} -t ${topic} -p 0 ${xs}`;
+  // Wait for the partition first, so the timed run does not include topic metadata propagation.
+  await kcatWaitForTopic(bootstrap, topic);
+  const t0 = process.hrtime.bigint();
+  r = await run('sh', ['-c', script], { env: { ...process.env, PAYLOAD: payload } });
+  const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+  if (r.code !== 0) throw new Error(`kcat producer to ${topic} failed (exit ${r.code}):\n${r.stderr}`);
+  return {
+    records,
+    recordSize,
+    bytes: records * recordSize,
+    seconds,
+    avg: null,
+    max: null,
+    p50: null,
+    p95: null,
+    p99: null,
+    p999: null,
+    samples: 0,
+    errors: 0,
+    firstError: null,
+  };
+}
+
+async function kcatWaitForTopic(bootstrap: string, topic: string): Promise<void> {
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    const r = await run('kcat', ['-L', '-b', bootstrap, '-t', topic, '-J']);
+    const md = lastJsonLine<{
+      topics?: Array<{ partitions?: Array<{ partition: number; leader: number }> }>;
+    }>(r.stdout);
+    const p0 = md?.topics?.[0]?.partitions?.find((p) => p.partition === 0);
+    if (p0 !== undefined && p0.leader >= 0) return;
+    if (Date.now() > deadline) throw new Error(`topic ${topic} has no leader for partition 0 after 30 s`);
+    await sleep(200);
+  }
+}
+
+async function consume(
+  gen: Generator,
+  bootstrap: string,
+  topic: string,
+  records: number,
+): Promise<ConsumeResult> {
+  if (gen.kind === 'python') {
+    const r = await run(gen.python as string, [
+      CONSUMER_PY,
+      '--bootstrap',
+      bootstrap,
+      '--topic',
+      topic,
+      '--records',
+      String(records),
+    ]);
+    const res = lastJsonLine<ConsumeResult>(r.stdout);
+    if (res === null || r.code !== 0) {
+      throw new Error(
+        `consumer of ${topic} failed (exit ${r.code}): ${res?.error ?? ''}\n${r.stderr.trim().split('\n').slice(-20).join('\n')}`,
+      );
+    }
+    return res;
+  }
+  const t0 = process.hrtime.bigint();
+  const r = await run('kcat', [
+    '-C',
+    '-q',
+    '-e',
+    '-b',
+    bootstrap,
+    '-t',
+    topic,
+    '-p',
+    '0',
+    '-o',
+    'beginning',
+    '-c',
+    String(records),
+    '-f',
+    '%S\n',
+  ]);
+  const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+  const sizes = r.stdout.split('\n').filter(Boolean);
+  const bytes = sizes.reduce((s, x) => s + Number(x), 0);
+  return {
+    records: sizes.length,
+    bytes,
+    seconds,
+    firstMs: null,
+    error: r.code === 0 ? null : `kcat exit ${r.code}: ${r.stderr.trim()}`,
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Reporting
+
+const fmt = (n: number, d = 2) => n.toFixed(d);
+
+function perfTestLine(label: string, r: ProduceResult): string {
+  const rps = r.records / r.seconds;
+  const mbps = r.bytes / MB / r.seconds;
+  let line = `${label} ${r.records} records sent, ${fmt(rps, 1)} records/sec (${fmt(mbps)} MB/sec)`;
+  if (r.avg !== null && r.samples > 0) {
+    const ms = (v: number | null) => (v === null ? 'n/a' : v < 10 ? fmt(v, 1) : fmt(v, 0));
+    line +=
+      `, ${fmt(r.avg)} ms avg latency, ${fmt(r.max ?? 0)} ms max latency, ${ms(r.p50)} ms 50th, ` +
+      `${ms(r.p95)} ms 95th, ${ms(r.p99)} ms 99th, ${ms(r.p999)} ms 99.9th.`;
+  } else {
+    line += ', latency not measured.';
+  }
+  return line;
+}
+
+function consumeLine(label: string, r: ConsumeResult): string {
+  const mb = r.bytes / MB;
+  return (
+    `${label} ${r.records} records, ${fmt(mb)} MB in ${fmt(r.seconds, 3)} s: ${fmt(mb / r.seconds)} MB/sec, ` +
+    `${fmt(r.records / r.seconds, 1)} records/sec` +
+    (r.firstMs !== null ? ` (first record after ${fmt(r.firstMs, 1)} ms)` : '')
+  );
+}
+
+const rate = (r: ProduceResult | ConsumeResult | undefined) =>
+  r === undefined ? null : { rps: r.records / r.seconds, mbps: r.bytes / MB / r.seconds };
+
+// ---------------------------------------------------------------------------------------------
+// Main
+
+/** Share of all CPU time spent busy (not idle/iowait) over `ms`, from /proc/stat; null off Linux. */
+async function cpuBusy(ms: number): Promise<number | null> {
+  const read = (): number[] | null => {
+    try {
+      const line = fs.readFileSync('/proc/stat', 'utf8').split('\n')[0];
+      return line.trim().split(/\s+/).slice(1).map(Number);
+    } catch {
+      return null;
+    }
+  };
+  const a = read();
+  await sleep(ms);
+  const b = read();
+  if (a === null || b === null) return null;
+  const d = b.map((v, i) => v - (a[i] ?? 0));
+  const total = d.reduce((x, y) => x + y, 0);
+  const idle = (d[3] ?? 0) + (d[4] ?? 0);
+  return total > 0 ? (total - idle) / total : null;
+}
+
+/** Warns when other processes use the CPU: on 2 cores that skews every number below. */
+async function checkQuiet(phase: string): Promise<number | null> {
+  const busy = await cpuBusy(1000);
+  if (busy !== null && busy > 0.1) {
+    console.log(
+      `WARNING: before ${phase}, ${fmt(busy * 100, 0)}% of the CPU was busy with other processes: ` +
+        'the numbers will be low and noisy',
+    );
+  }
+  return busy;
+}
+
+function writeProperties(file: string, props: Record<string, string>): void {
+  const lines = Object.entries(props).map(([k, v]) => `${k}=${v}`);
+  fs.writeFileSync(file, `# Written by bench/run.ts\n${lines.join('\n')}\n`);
+}
+
+function syncDisks(): void {
+  spawnSync('sync', [], { stdio: 'ignore' });
+}
+
+function freeBytes(dir: string): number {
+  const s = fs.statfsSync(dir);
+  return s.bavail * s.bsize;
+}
+
+async function main(): Promise<void> {
+  let opts: Options;
+  try {
+    opts = parseOptions(process.argv.slice(2));
+  } catch (e) {
+    console.error(`${(e as Error).message}\n\n${HELP}`);
+    process.exit(2);
+  }
+  setLogLevel('warn'); // the embedded ZooKeeper's INFO lines are noise here
+  if (!fs.existsSync(SAMSA_MAIN)) throw new Error(`${SAMSA_MAIN} is missing: run \`npm run build\` first`);
+
+  const gen = findGenerator(opts.generator);
+  const parent = opts.dir ?? os.tmpdir();
+  fs.mkdirSync(parent, { recursive: true });
+  const perRecordOverhead = 16; // record framing inside a batch, roughly
+  const stored = (n: number, size: number) => n * (size + perRecordOverhead);
+  const need =
+    (opts.phases.has('samsa')
+      ? stored(opts.records1k + opts.warmup1k, 1024) + stored(opts.records100b + opts.warmup100b, 100)
+      : 0) + (opts.phases.has('sink') ? stored(opts.records1k + opts.warmup1k, 1024) : 0);
+  const free = freeBytes(parent);
+  if (free < need * 1.2 + 512 * MB) {
+    throw new Error(
+      `not enough disk space in ${parent}: about ${fmt(need / MB / 1024, 1)} GiB will be written, ` +
+        `${fmt(free / MB / 1024, 1)} GiB free (use --dir, --quick or smaller --records-*)`,
+    );
+  }
+  const work = fs.mkdtempSync(path.join(parent, 'samsa-bench-'));
+  onCleanup(() => {
+    if (opts.keep) console.log(`kept ${work}`);
+    else fs.rmSync(work, { recursive: true, force: true });
+  });
+
+  console.log(
+    `Samsa benchmark: 1 broker, 1 partition, acks=1, compression none, client and broker on this ` +
+      `${os.cpus().length}-core machine`,
+  );
+  console.log(
+    `generator: ${gen.description}; producer ${Object.entries(PRODUCER_SETTINGS)
+      .map(([k, v]) => `${k}=${v}`)
+      .join(' ')}`,
+  );
+  console.log(
+    `records: 1 KiB x ${opts.records1k} and 100 B x ${opts.records100b} per run (after warm-ups of ` +
+      `${opts.warmup1k} and ${opts.warmup100b}); MB = 2^20 bytes; latency = produce() to delivery ` +
+      `report, sampled like kafka-producer-perf-test; working dir ${work}`,
+  );
+  console.log('');
+
+  const results: {
+    sink1k?: ProduceResult;
+    sink100b?: ProduceResult;
+    samsa1k?: ProduceResult;
+    samsa100b?: ProduceResult;
+    consume1k?: ConsumeResult;
+    consume100b?: ConsumeResult;
+  } = {};
+  const extra = opts.producerSet;
+  /** CPU share other processes used just before each measured run. */
+  const background: Record<string, number | null> = {};
+  const settle = async (phase: string) => {
+    syncDisks();
+    background[phase] = await checkQuiet(phase);
+  };
+  let profileSummary: string | null = null;
+
+  // 1. The calibration sink.
+  if (opts.phases.has('sink')) {
+    for (const [size, records, warmup, key] of [
+      [1024, opts.records1k, opts.warmup1k, 'sink1k'],
+      [100, opts.records100b, opts.warmup100b, 'sink100b'],
+    ] as const) {
+      const dir = path.join(work, `sink-${size}`);
+      fs.mkdirSync(dir);
+      const tsNode = require.resolve('ts-node/register/transpile-only');
+      const sink = new Service(
+        'calibration sink',
+        spawnTiedToParent(process.execPath, ['-r', tsNode, SINK_TS, '--dir', path.join(dir, 'data')], {
+          cwd: REPO,
+          killGraceMs: 5_000,
+        }),
+        path.join(dir, 'sink.log'),
+      );
+      onCleanup(() => sink.stop(5_000));
+      const port = Number((await sink.waitFor(/listening (\d+)/, 60_000))[1]);
+      const bootstrap = `127.0.0.1:${port}`;
+      syncDisks();
+      await produce(gen, bootstrap, 'bench-warmup', warmup, size, extra);
+      await settle(key);
+      const res = await produce(gen, bootstrap, `bench-${size}`, records, size, extra);
+      results[key] = res;
+      console.log(perfTestLine(`[sink  ${size === 1024 ? '1 KiB' : '100 B'}]`, res));
+      await sink.stop(5_000);
+      const stats = lastJsonLine<{ records: number; crcErrors: number }>(sink.output);
+      if (stats === null || stats.records !== warmup + records || stats.crcErrors !== 0) {
+        throw new Error(
+          `calibration sink stored ${JSON.stringify(stats)}, expected ${warmup + records} records`,
+        );
+      }
+      fs.rmSync(path.join(dir, 'data'), { recursive: true, force: true }); // drops its dirty pages
+    }
+  }
+
+  // 2. Samsa.
+  if (opts.phases.has('samsa')) {
+    const zk: EmbeddedZooKeeper = await startEmbeddedZooKeeper({
+      dataDir: path.join(work, 'zookeeper'),
+      forceSync: false,
+      logFile: path.join(work, 'zookeeper.log'),
+    });
+    onCleanup(() => zk.stop());
+
+    const port = await freePortNumber();
+    const listener = `PLAINTEXT://127.0.0.1:${port}`;
+    const props = path.join(work, 'server.properties');
+    writeProperties(props, {
+      'broker.id': '0',
+      listeners: listener,
+      'advertised.listeners': listener,
+      'log.dirs': path.join(work, 'kafka-logs'),
+      'zookeeper.connect': zk.connectString,
+      'zookeeper.session.timeout.ms': '18000',
+      'num.partitions': '1',
+      'default.replication.factor': '1',
+      'offsets.topic.replication.factor': '1',
+      'transaction.state.log.replication.factor': '1',
+      'transaction.state.log.min.isr': '1',
+      'group.initial.rebalance.delay.ms': '0',
+    });
+    const profileDir = opts.profile
+      ? (opts.profileDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'samsa-bench-profile-')))
+      : null;
+    const nodeArgs = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [];
+    const broker = new Service(
+      'Samsa broker',
+      spawnTiedToParent(
+        process.execPath,
+        [
+          ...nodeArgs,
+          SAMSA_MAIN,
+          'server-start',
+          props,
+          ...opts.overrides.flatMap((kv) => ['--override', kv]),
+        ],
+        { cwd: REPO, env: { ...process.env, SAMSA_LOG_LEVEL: 'info' }, killGraceMs: 30_000 },
+      ),
+      path.join(work, 'broker.log'),
+    );
+    onCleanup(() => broker.stop(30_000));
+    await broker.waitFor(READY, 60_000);
+    const bootstrap = `127.0.0.1:${port}`;
+
+    for (const topic of ['bench-warmup', 'bench-1k', 'bench-100b']) {
+      const r = await run(process.execPath, [
+        SAMSA_MAIN,
+        'topics',
+        '--create',
+        '--bootstrap-server',
+        bootstrap,
+        '--topic',
+        topic,
+        '--partitions',
+        '1',
+        '--replication-factor',
+        '1',
+      ]);
+      if (r.code !== 0) throw new Error(`creating topic ${topic} failed:\n${r.stdout}${r.stderr}`);
+    }
+
+    try {
+      syncDisks();
+      await produce(gen, bootstrap, 'bench-warmup', opts.warmup1k, 1024, extra);
+      await settle('samsa1k');
+      results.samsa1k = await produce(gen, bootstrap, 'bench-1k', opts.records1k, 1024, extra);
+      console.log(perfTestLine('[samsa 1 KiB]', results.samsa1k));
+      await produce(gen, bootstrap, 'bench-warmup', opts.warmup100b, 100, extra);
+      await settle('samsa100b');
+      results.samsa100b = await produce(gen, bootstrap, 'bench-100b', opts.records100b, 100, extra);
+      console.log(perfTestLine('[samsa 100 B]', results.samsa100b));
+
+      // 3. Consume everything back.
+      if (opts.phases.has('consume')) {
+        await settle('consume1k');
+        results.consume1k = await consume(gen, bootstrap, 'bench-1k', opts.records1k);
+        console.log(consumeLine('[consume 1 KiB]', results.consume1k));
+        await settle('consume100b');
+        results.consume100b = await consume(gen, bootstrap, 'bench-100b', opts.records100b);
+        console.log(consumeLine('[consume 100 B]', results.consume100b));
+        for (const [r, n, size] of [
+          [results.consume1k, opts.records1k, 1024],
+          [results.consume100b, opts.records100b, 100],
+        ] as const) {
+          if (r.error !== null || r.records !== n || r.bytes !== n * size) {
+            throw new Error(
+              `consumed ${r.records} records / ${r.bytes} bytes, expected ${n} / ${n * size}: ${r.error}`,
+            );
+          }
+        }
+      }
+    } catch (e) {
+      console.error(`broker output (tail):\n${broker.tail()}`);
+      throw e;
+    }
+
+    await broker.stop(30_000);
+    if (profileDir !== null) {
+      const files = profileFiles(profileDir);
+      if (files.length === 0) {
+        profileSummary = `no .cpuprofile was written to ${profileDir} (did the broker exit cleanly?)`;
+      } else {
+        profileSummary = `Broker CPU profile (${files.join(', ')}):\n${formatSummary(summarizeProfiles(files), 25)}`;
+      }
+    }
+  }
+
+  // Summary.
+  console.log('');
+  const s1k = rate(results.sink1k);
+  const s100 = rate(results.sink100b);
+  const b1k = rate(results.samsa1k);
+  const b100 = rate(results.samsa100b);
+  const c1k = rate(results.consume1k);
+  const c100 = rate(results.consume100b);
+  const ratio1k = b1k && s1k ? b1k.mbps / s1k.mbps : null;
+  const ratio100 = b100 && s100 ? b100.rps / s100.rps : null;
+  const verdict = (ok: boolean | null) => (ok === null ? '' : ok ? 'PASS' : 'MISS');
+  const checks: Array<{ what: string; value: string; target: string; ok: boolean | null }> = [];
+  if (s1k)
+    checks.push({ what: 'sink    1 KiB', value: `${fmt(s1k.mbps, 1)} MB/s`, target: '(ceiling)', ok: null });
+  if (s100)
+    checks.push({
+      what: 'sink    100 B',
+      value: `${fmt(s100.rps / 1000, 1)}k rec/s`,
+      target: '(ceiling)',
+      ok: null,
+    });
+  if (b1k) {
+    checks.push({
+      what: 'produce 1 KiB',
+      value: `${fmt(b1k.mbps, 1)} MB/s`,
+      target: `>= ${TARGETS.produce1kMBps} MB/s`,
+      ok: b1k.mbps >= TARGETS.produce1kMBps,
+    });
+    if (ratio1k !== null) {
+      checks.push({
+        what: 'produce 1 KiB / sink',
+        value: fmt(ratio1k),
+        target: `>= ${TARGETS.produce1kRatio}`,
+        ok: ratio1k >= TARGETS.produce1kRatio,
+      });
+    }
+  }
+  if (b100) {
+    checks.push({
+      what: 'produce 100 B',
+      value: `${fmt(b100.rps / 1000, 1)}k rec/s`,
+      target: `>= ${TARGETS.produce100bRps / 1000}k rec/s`,
+      ok: b100.rps >= TARGETS.produce100bRps,
+    });
+    if (ratio100 !== null)
+      checks.push({ what: 'produce 100 B / sink', value: fmt(ratio100), target: '', ok: null });
+  }
+  if (c1k) {
+    checks.push({
+      what: 'consume 1 KiB',
+      value: `${fmt(c1k.mbps, 1)} MB/s`,
+      target: `>= ${TARGETS.consumeMBps} MB/s`,
+      ok: c1k.mbps >= TARGETS.consumeMBps,
+    });
+  }
+  if (c100)
+    checks.push({ what: 'consume 100 B', value: `${fmt(c100.rps / 1000, 1)}k rec/s`, target: '', ok: null });
+  console.log('Summary');
+  for (const c of checks) {
+    console.log(`  ${c.what.padEnd(22)} ${c.value.padStart(16)}   ${c.target.padEnd(18)} ${verdict(c.ok)}`);
+  }
+  if (profileSummary !== null) console.log(`\n${profileSummary}`);
+
+  const pick = (r: ProduceResult | undefined) =>
+    r && {
+      records: r.records,
+      recordSize: r.recordSize,
+      seconds: r.seconds,
+      recordsPerSec: r.records / r.seconds,
+      mbPerSec: r.bytes / MB / r.seconds,
+      latencyMs:
+        r.samples > 0 ? { avg: r.avg, max: r.max, p50: r.p50, p95: r.p95, p99: r.p99, p999: r.p999 } : null,
+    };
+  const pickC = (r: ConsumeResult | undefined) =>
+    r && {
+      records: r.records,
+      seconds: r.seconds,
+      recordsPerSec: r.records / r.seconds,
+      mbPerSec: r.bytes / MB / r.seconds,
+    };
+  const missed = checks.filter((c) => c.ok === false).map((c) => c.what);
+  console.log(
+    JSON.stringify({
+      bench: 'samsa',
+      generator: gen.description,
+      quick: opts.quick,
+      sink1k: pick(results.sink1k),
+      sink100b: pick(results.sink100b),
+      samsa1k: pick(results.samsa1k),
+      samsa100b: pick(results.samsa100b),
+      consume1k: pickC(results.consume1k),
+      consume100b: pickC(results.consume100b),
+      ratio1k,
+      ratio100b: ratio100,
+      targets: TARGETS,
+      missed,
+      backgroundCpu: background,
+    }),
+  );
+  await teardown();
+  if (opts.check && missed.length > 0) process.exitCode = 1;
+}
+
+async function freePortNumber(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.once('error', reject);
+    srv.listen({ port: 0, host: '127.0.0.1', exclusive: true }, () => {
+      const port = (srv.address() as net.AddressInfo).port;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+main().catch(async (e: unknown) => {
+  console.error(`\nbench failed: ${e instanceof Error ? e.message : String(e)}`);
+  await teardown();
+  process.exit(1);
+});
