@@ -115,8 +115,11 @@ def main():
                 produce(topic, payload, partition=0)
             i += 1
         except BufferError:
-            # Queue full (queue.buffering.max.kbytes): serve delivery reports until there is room.
-            poll(0.0005)
+            # Queue full (queue.buffering.max.kbytes): serve delivery reports until a quarter of it
+            # has drained, rather than retrying (and raising) on every freed slot.
+            low = len(p) * 3 // 4
+            while len(p) > low:
+                poll(0.001)
             continue
         if i & 1023 == 0:
             poll(0)
