@@ -126,6 +126,16 @@ export class LogSegment {
   ): LogSegment {
     const suffix = opts.fileSuffix ?? '';
     const exists = opts.fileAlreadyExists ?? false;
+    if (!exists) {
+      // A new segment starts empty: stale index files under its name would be taken as its own.
+      for (const f of [offsetIndexFile(dir, baseOffset, suffix), timeIndexFile(dir, baseOffset, suffix)]) {
+        try {
+          fs.unlinkSync(f);
+        } catch (e) {
+          if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+        }
+      }
+    }
     const log = FileRecords.open(
       logFile(dir, baseOffset, suffix),
       exists,

@@ -266,3 +266,11 @@ test('changeFileSuffixes renames every file; deleteIfExists removes them', () =>
   seg.deleteIfExists();
   expect(segmentFiles(dir)).toEqual([]);
 });
+
+test('a new segment ignores stale index files left under its name', () => {
+  fs.writeFileSync(path.join(dir, '00000000000000000000.index'), Buffer.alloc(16, 7));
+  const seg = LogSegment.open(dir, 0n, config(), time);
+  expect(seg.offsetIndex.entries).toBe(0);
+  expect(fs.statSync(seg.offsetIndex.path).size).toBe(1024);
+  seg.close();
+});
