@@ -8,6 +8,7 @@ import * as v2 from '../../../src/protocol/records/batch';
 import { buildRecordBatchSync, RecordInput } from '../../../src/protocol/records/records';
 import { CompressionType } from '../../../src/protocol/records/batch';
 import type { Time } from '../../../src/log/time';
+import { setLogLevel } from '../../../src/utils/logger';
 import type { LeaderAppendInfo, UnifiedLog } from '../../../src/log/unified-log';
 
 export function tmpDir(prefix = 'samsa-log-'): string {
@@ -99,6 +100,8 @@ export function captureLogs(): { lines: () => string[]; restore: () => void } {
   const c = console as unknown as { _stdout?: { write(chunk: string): boolean } };
   const had = Object.prototype.hasOwnProperty.call(c, '_stdout');
   const previous = c._stdout;
+  // The tests assert on INFO lines; the jest setup may have lowered the level for quiet output.
+  setLogLevel('info');
   c._stdout = {
     write: (chunk: string) => {
       captured.push(String(chunk));
@@ -108,6 +111,7 @@ export function captureLogs(): { lines: () => string[]; restore: () => void } {
   return {
     lines: () => captured.slice(),
     restore: () => {
+      setLogLevel(process.env.SAMSA_TEST_LOG_LEVEL ?? process.env.SAMSA_LOG_LEVEL ?? 'warn');
       if (had) c._stdout = previous;
       else delete c._stdout;
     },
