@@ -33,7 +33,7 @@ beforeAll(async () => {
   broker = await startBroker({
     id: 0,
     zkConnect: zk.connectString,
-    overrides: { 'log.segment.bytes': '1048576' },
+    overrides: { 'log.segment.bytes': '1048576', 'log.initial.task.delay.ms': '0' },
   });
 });
 
@@ -295,6 +295,49 @@ describe('produce and consume with real clients', () => {
     const expected = lines.map((l, i) => `0|${i}|${l.split(':')[0]}|${l.split(':')[1]}|`);
     expect(viaNew).toEqual(expected);
     expect(viaOld).toEqual(expected);
+  });
+});
+
+describe('retention', () => {
+  test('retention.bytes and retention.ms delete whole old segments and advance the log start offset', async () => {
+    await createTopic('ret-bytes', 1, ['segment.bytes=4096', 'retention.bytes=12000']);
+    await createTopic('ret-ms', 1, ['segment.bytes=4096', 'retention.ms=60000']);
+    const producer = kafka().producer();
+    await producer.connect();
+    const old = Date.now() - 3_600_000;
+    for (let i = 0; i < 60; i++) {
+      await producer.send({ topic: 'ret-bytes', messages: [{ value: 'x'.repeat(900) }] });
+      await producer.send({
+        topic: 'ret-ms',
+        messages: [{ value: 'y'.repeat(3000), timestamp: String(old) }],
+      });
+    }
+    await producer.send({ topic: 'ret-ms', messages: [{ value: `fresh${'z'.repeat(3000)}` }] });
+    await producer.disconnect();
+    const admin = kafka().admin();
+    await admin.connect();
+    try {
+      const low = async (t: string) => Number((await admin.fetchTopicOffsets(t))[0].low);
+      // the broker checks retention every log.retention.check.interval.ms (1 s in the harness)
+      await waitFor(async () => (await low('ret-bytes')) > 0 && (await low('ret-ms')) > 0, {
+        timeoutMs: 30_000,
+      });
+      const dirBytes = path.join(broker.logDirs, 'ret-bytes-0');
+      const remaining = () =>
+        fs
+          .readdirSync(dirBytes)
+          .filter((f) => f.endsWith('.log'))
+          .reduce((n, f) => n + fs.statSync(path.join(dirBytes, f)).size, 0);
+      await waitFor(() => remaining() <= 12000 + 4096, { timeoutMs: 30_000, message: 'retention.bytes' });
+      const start = await low('ret-bytes');
+      const first = await kcatConsume('ret-bytes', ['-o', 'beginning', '-c', '1']);
+      expect(Number(first[0].split('|')[1])).toBe(start);
+      // every record older than retention.ms went (one batch per segment here), the fresh one stays
+      await waitFor(async () => (await low('ret-ms')) === 60, { timeoutMs: 30_000, message: 'retention.ms' });
+      expect((await kcatConsume('ret-ms')).map((l) => l.split('|')[3].slice(0, 5))).toEqual(['fresh']);
+    } finally {
+      await admin.disconnect();
+    }
   });
 });
 
