@@ -105,7 +105,7 @@ export class Partition extends EventEmitter {
     const vc: ValidationConfig = {
       topicPartition: this.toString(),
       produceVersion,
-      origin: 'client',
+      origin,
       maxMessageBytes: c.maxMessageBytes,
       segmentBytes: c.segmentBytes,
       timestampType:

@@ -3,6 +3,7 @@
 // controller decided, deletes the logs of deleted topics, and lets Fetch long-polls wait for
 // appends without polling (Kafka's DelayedFetch purgatory, reduced to "wake on append").
 
+import { EventEmitter } from 'node:events';
 import { MetadataCache, PartitionMetadata } from '../cluster/metadata-cache';
 import { Partition } from '../cluster/partition';
 import { LogConfig } from '../log/log-config';
@@ -11,7 +12,12 @@ import { getLogger } from '../utils/logger';
 import { KafkaZkClient } from '../zk/kafka-zk-client';
 import { KafkaConfig } from './kafka-config';
 
-export class ReplicaManager {
+/**
+ * Events: 'becomeLeader' (Partition) when this broker starts leading a partition or its leader
+ * epoch changes; 'becomeFollower' (Partition) when it stops leading; 'partitionRemoved'
+ * (Partition) when the replica is deleted. Coordinators load and unload their state on these.
+ */
+export class ReplicaManager extends EventEmitter {
   private readonly log;
   private readonly partitions = new Map<string, Partition>();
   private chain: Promise<void> = Promise.resolve();
@@ -25,6 +31,7 @@ export class ReplicaManager {
     private readonly zk: KafkaZkClient,
     readonly logManager: LogManager,
   ) {
+    super();
     this.log = getLogger('kafka.server.ReplicaManager', `[ReplicaManager broker=${brokerId}]`);
   }
 
@@ -77,13 +84,17 @@ export class ReplicaManager {
       }
       const s = pm.state;
       if (s.leader === this.brokerId) {
-        if (!p.isLeader || p.leaderEpoch !== s.leaderEpoch)
+        const changed = !p.isLeader || p.leaderEpoch !== s.leaderEpoch;
+        if (changed)
           this.log.info(
             `Leader ${key} with topic id ${topic.topicId} starts at leader epoch ${s.leaderEpoch} from offset ${p.log.logEndOffset} with partition epoch ${s.partitionEpoch}, high watermark ${p.log.highWatermark}, ISR [${s.isr.join(',')}]`,
           );
         p.makeLeader(s.leaderEpoch, s.isr, s.partitionEpoch);
+        if (changed) this.emit('becomeLeader', p);
       } else {
+        const wasLeader = p.isLeader;
         p.makeFollower(s.leader, s.leaderEpoch, s.isr, s.partitionEpoch);
+        if (wasLeader) this.emit('becomeFollower', p);
       }
     }
   }
@@ -92,6 +103,7 @@ export class ReplicaManager {
     for (const [key, p] of this.partitions) {
       if (p.topic !== topic) continue;
       this.partitions.delete(key);
+      this.emit('partitionRemoved', p);
       this.logManager.deleteLog(p.topic, p.partition);
       this.log.info(`Deleted log for partition ${key} (topic deleted)`);
       this.wakeWaiters(key);
