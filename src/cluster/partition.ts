@@ -82,6 +82,7 @@ export class Partition extends EventEmitter {
     records: Buffer,
     requiredAcks: number,
     produceVersion: number,
+    origin: 'client' | 'coordinator' = 'client',
   ): Promise<AppendResult> {
     const fail = (
       errorCode: number,
