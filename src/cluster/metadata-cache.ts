@@ -27,6 +27,11 @@ export const INTERNAL_TOPICS = new Set(['__consumer_offsets', '__transaction_sta
 export class MetadataCache extends EventEmitter {
   clusterId = '';
   controllerId = -1;
+  /**
+   * Highest controller epoch seen in a LeaderAndIsr/UpdateMetadata/StopReplica: requests from an
+   * older controller are refused with STALE_CONTROLLER_EPOCH (Kafka keeps it in ReplicaManager).
+   */
+  controllerEpoch = 0;
   readonly brokers = new Map<number, BrokerRegistration>();
   readonly topics = new Map<string, TopicMetadata>();
 

@@ -67,9 +67,22 @@ export const CONFIG_KEYS: Record<string, ConfigKey> = {
   'transaction.state.log.replication.factor': { kind: 'short', dflt: '3' },
   'transaction.state.log.min.isr': { kind: 'int', dflt: '2' },
   'replica.lag.time.max.ms': { kind: 'long', dflt: '30000' },
-  'num.replica.fetchers': { kind: 'int', dflt: '1' },
+  'num.replica.fetchers': { kind: 'int', dflt: '1', validate: atLeast(1) },
+  'replica.fetch.wait.max.ms': { kind: 'int', dflt: '500' },
+  'replica.fetch.min.bytes': { kind: 'int', dflt: '1' },
+  'replica.fetch.max.bytes': { kind: 'int', dflt: '1048576', validate: atLeast(0) },
+  'replica.fetch.response.max.bytes': { kind: 'int', dflt: '10485760', validate: atLeast(0) },
+  'replica.fetch.backoff.ms': { kind: 'int', dflt: '1000', validate: atLeast(0) },
+  'replica.socket.timeout.ms': { kind: 'int', dflt: '30000' },
+  'replica.high.watermark.checkpoint.interval.ms': { kind: 'long', dflt: '5000', validate: atLeast(1) },
+  'security.inter.broker.protocol': { kind: 'string', dflt: 'PLAINTEXT' },
   'controlled.shutdown.enable': { kind: 'boolean', dflt: 'true' },
+  'controlled.shutdown.max.retries': { kind: 'int', dflt: '3' },
+  'controlled.shutdown.retry.backoff.ms': { kind: 'long', dflt: '5000' },
+  'controller.socket.timeout.ms': { kind: 'int', dflt: '30000' },
   'auto.leader.rebalance.enable': { kind: 'boolean', dflt: 'true' },
+  'leader.imbalance.check.interval.seconds': { kind: 'long', dflt: '300', validate: atLeast(1) },
+  'leader.imbalance.per.broker.percentage': { kind: 'int', dflt: '10' },
   'log4j.root.loglevel': { kind: 'string', dflt: null },
   // Samsa's own: start a ZooKeeper child process when zookeeper.connect names this machine and
   // nothing answers there (auto), always (true) or never (false).
@@ -258,6 +271,7 @@ export class KafkaConfig {
       .filter((s) => s !== '');
     if (this.logDirs.length === 0)
       throw new ConfigException('Invalid value for configuration log.dirs: no directory given');
+    void this.interBrokerListenerName; // validated at start-up, as Kafka does
   }
 
   static fromFile(file: string, overrides: Record<string, string> = {}): KafkaConfig {
@@ -298,6 +312,22 @@ export class KafkaConfig {
       ? this.int('zookeeper.connection.timeout.ms')
       : this.sessionTimeoutMs;
   }
+  /**
+   * Listener brokers use to talk to each other: inter.broker.listener.name, else the listener
+   * named after security.inter.broker.protocol (PLAINTEXT), as Kafka resolves it.
+   */
+  get interBrokerListenerName(): string {
+    const named = this.str('inter.broker.listener.name');
+    const name = named
+      ? named.toUpperCase()
+      : (this.str('security.inter.broker.protocol') ?? 'PLAINTEXT').toUpperCase();
+    if (!this.advertisedListeners.some((l) => l.listenerName === name))
+      throw new ConfigException(
+        `inter.broker.listener.name must be a listener name defined in advertised.listeners. The valid options based on currently configured listeners are ${this.advertisedListeners.map((l) => l.listenerName).join(',')}`,
+      );
+    return name;
+  }
+
   get rack(): string | null {
     return this.str('broker.rack');
   }
