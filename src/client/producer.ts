@@ -319,6 +319,12 @@ export class ClusterClient {
       this.bootstrapConn = await connectBootstrap(this.opts.bootstrap, this.opts.requestTimeoutMs);
       return this.bootstrapConn;
     } catch (e) {
+      for (const hp of this.opts.bootstrap.split(',').filter((x) => x.trim() !== ''))
+        this.log(
+          'WARN',
+          `Connection to node -1 (${hp.trim()}) could not be established. Node may not be available.`,
+          'org.apache.kafka.clients.NetworkClient',
+        );
       throw lastError ?? e;
     }
   }
