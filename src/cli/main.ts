@@ -7,6 +7,8 @@
 
 import { Command, CommanderError, Option } from 'commander';
 import { CliError } from './cli-error';
+import { runConsoleConsumer, type ConsoleConsumerOptions } from './console-consumer';
+import { runConsoleProducer, type ConsoleProducerOptions } from './console-producer';
 import { dumpLog } from './dump-log';
 import { serverStart } from './server-start';
 import { runTopics, TopicsOptions } from './topics';
@@ -115,6 +117,84 @@ export function buildProgram(): Command {
             maxMessageSize,
           });
         },
+      ),
+    );
+
+  program
+    .command('console-producer')
+    .description('Read lines from standard input and publish them to Kafka (kafka-console-producer.sh)')
+    .option('--bootstrap-server <server(s)>', 'REQUIRED unless --broker-list: the server(s) to connect to')
+    .option('--broker-list <list>', 'DEPRECATED, use --bootstrap-server instead')
+    .option('--topic <topic>', 'REQUIRED: the topic id to produce messages to')
+    .option('--sync', 'send each message synchronously, one at a time as they arrive')
+    .option('--compression-codec [codec]', "'none', 'gzip', 'snappy', 'lz4' or 'zstd' (bare: gzip)")
+    .option('--batch-size <size>', 'batch.size (default 16384)')
+    .option('--message-send-max-retries <n>', 'retries (default 3)')
+    .option('--retry-backoff-ms <ms>', 'retry.backoff.ms (default 100)')
+    .option('--timeout <ms>', 'linger.ms in asynchronous mode (default 1000)')
+    .option('--request-required-acks <acks>', 'acks (default -1)')
+    .option('--request-timeout-ms <ms>', 'request.timeout.ms (default 1500)')
+    .option('--metadata-expiry-ms <ms>', 'metadata.max.age.ms (default 300000)')
+    .option('--max-block-ms <ms>', 'max.block.ms (default 60000)')
+    .option('--max-memory-bytes <n>', 'buffer.memory (default 33554432)')
+    .option('--max-partition-memory-bytes <n>', 'batch.size, overrides --batch-size')
+    .option('--line-reader <class>', 'the message reader (only LineMessageReader)')
+    .option('--socket-buffer-size <n>', 'send.buffer.bytes (accepted, not used)')
+    .option('--property <prop>', 'a message reader property key=value (repeatable)', collect, [])
+    .option('--reader-config <file>', 'message reader properties file')
+    .option('--producer-property <prop>', 'a producer property key=value (repeatable)', collect, [])
+    .option('--producer.config <file>', 'producer properties file')
+    .action(
+      action(async (opts: ConsoleProducerOptions & { 'producer.config'?: string }) =>
+        runConsoleProducer(
+          { ...opts, producerConfig: opts['producer.config'] },
+          {
+            stdin: process.stdin,
+            stdout: (s) => process.stdout.write(s),
+            stderr: (s) => process.stderr.write(s),
+            interactive: Boolean(process.stdin.isTTY && process.stdout.isTTY),
+          },
+        ),
+      ),
+    );
+
+  program
+    .command('console-consumer')
+    .description('Read data from Kafka topics and write it to standard output (kafka-console-consumer.sh)')
+    .option('--bootstrap-server <server(s)>', 'REQUIRED: the server(s) to connect to')
+    .option('--topic <topic>', 'the topic to consume on')
+    .option('--include <regex>', 'regular expression of the topics to consume')
+    .option('--whitelist <regex>', 'DEPRECATED, use --include instead')
+    .option('--partition <n>', 'the partition to consume from (from its end unless --offset)')
+    .option('--offset <offset>', "a non-negative offset, 'earliest' or 'latest' (needs --partition)")
+    .option('--from-beginning', 'start with the earliest message rather than the latest')
+    .option('--max-messages <n>', 'exit after consuming this many messages')
+    .option('--timeout-ms <ms>', 'exit when no message arrived for this long')
+    .option('--skip-message-on-error', 'skip a message that cannot be printed instead of stopping')
+    .option('--property <prop>', 'a formatter property key=value (repeatable)', collect, [])
+    .option('--formatter <class>', 'the message formatter (only DefaultMessageFormatter)')
+    .option('--formatter-config <file>', 'formatter properties file')
+    .option('--consumer-property <prop>', 'a consumer property key=value (repeatable)', collect, [])
+    .option('--consumer.config <file>', 'consumer properties file')
+    .option('--key-deserializer <class>', 'deserializer for keys')
+    .option('--value-deserializer <class>', 'deserializer for values')
+    .option('--isolation-level <level>', 'read_committed or read_uncommitted (default)')
+    .option('--group <group>', 'the consumer group id (needs a broker with consumer groups)')
+    .option('--enable-systest-events', 'accepted, not used')
+    .action(
+      action(async (opts: ConsoleConsumerOptions & { 'consumer.config'?: string }) =>
+        runConsoleConsumer(
+          { ...opts, consumerConfig: opts['consumer.config'] },
+          {
+            stdout: (b) =>
+              new Promise<void>((resolve, reject) => {
+                const ok = process.stdout.write(b, (e) => (e ? reject(e) : undefined));
+                if (ok) resolve();
+                else process.stdout.once('drain', resolve);
+              }),
+            stderr: (s) => process.stderr.write(s),
+          },
+        ),
       ),
     );
 
