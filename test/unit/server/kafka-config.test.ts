@@ -28,7 +28,9 @@ describe('server.properties parsing', () => {
       listeners: 'INTERNAL://0.0.0.0:9092,EXTERNAL://:19092',
       'advertised.listeners': 'INTERNAL://b1:9092,EXTERNAL://localhost:19092',
       'listener.security.protocol.map': 'INTERNAL:PLAINTEXT,EXTERNAL:PLAINTEXT',
+      'inter.broker.listener.name': 'INTERNAL',
     });
+    expect(c.interBrokerListenerName).toBe('INTERNAL');
     expect(c.advertisedListeners.map((l) => `${l.listenerName}://${l.host}:${l.port}`)).toEqual([
       'INTERNAL://b1:9092',
       'EXTERNAL://localhost:19092',
@@ -49,6 +51,10 @@ describe('server.properties parsing', () => {
     [{ ...base, listeners: 'PLAINTEXT:9092' }, 'Unable to parse PLAINTEXT:9092 to a broker endpoint'],
     [{ ...base, 'auto.create.topics.enable': 'yes' }, 'Expected value to be either true or false'],
     [{ ...base, 'connections.max.idle.ms': '1e3' }, 'Not a number of type LONG'],
+    [
+      { ...base, listeners: 'INTERNAL://:1', 'listener.security.protocol.map': 'INTERNAL:PLAINTEXT' },
+      'inter.broker.listener.name must be a listener name defined in advertised.listeners',
+    ],
   ])('bad config %j stops start-up naming the key', (props, message) => {
     expect(() => new KafkaConfig(props as Record<string, string>)).toThrow(ConfigException);
     expect(() => new KafkaConfig(props as Record<string, string>)).toThrow(message);
