@@ -4,15 +4,24 @@
 // "Processed a total of N messages" on stderr when it stops (max messages, --timeout-ms, an
 // error, or a signal), as ConsoleConsumer does.
 //
-// Without --group, Kafka's console consumer joins a throw-away group `console-consumer-<n>` with
-// auto-commit off; the group changes nothing about what it prints. Samsa's broker has no group
-// coordinator yet, so this tool consumes by direct assignment instead: Metadata for the topic,
-// every partition assigned, positions from ListOffsets (auto.offset.reset: earliest with
-// --from-beginning, else latest), then Fetch from each leader. With --partition it assigns that
-// one partition and seeks to --offset, exactly as Kafka does. --group needs a coordinator, so it
-// is refused with a clear message while the broker does not advertise FindCoordinator/JoinGroup.
+// Without --group, Kafka's console consumer joins a throw-away group `console-consumer-<n>`
+// (auto-commit off), with --group that group (auto-commit on, as the Java consumer's default).
+// Both need the broker's group coordinator. Samsa's broker has none yet, so while it does not
+// advertise FindCoordinator/JoinGroup this tool consumes by direct assignment instead when no
+// group is asked for: Metadata for the topic, every partition assigned, positions from
+// ListOffsets (auto.offset.reset: earliest with --from-beginning, else latest), then Fetch from
+// each leader; what it prints is the same, only no group shows up on the broker. --group is
+// refused with a clear message then. With --partition it assigns that one partition and seeks
+// to --offset, exactly as Kafka does (no group involved).
 
-import { Consumer, WakeupError, type ConsumerConfig, type ConsumerRecord } from '../client/consumer';
+import {
+  Consumer,
+  GROUP_DEFAULTS,
+  WakeupError,
+  type ConsumerConfig,
+  type ConsumerRecord,
+  type GroupOptions,
+} from '../client/consumer';
 import { KafkaClientError, type ClientLog } from '../client/producer';
 import { ApiKey } from '../protocol/messages/generated';
 import { TimestampType, timestampTypeName } from '../protocol/records/records';
@@ -198,6 +207,8 @@ interface Parsed {
   maxMessages: number;
   timeoutMs: number;
   groupId: string | null;
+  /** Group settings from the consumer properties (enable.auto.commit decided later). */
+  group: Omit<GroupOptions, 'groupId' | 'autoCommit'> & { autoCommit: boolean | null };
   consumer: Partial<ConsumerConfig> & { bootstrap: string };
   formatter: DefaultMessageFormatter;
 }
@@ -307,6 +318,20 @@ function parseOptions(o: ConsoleConsumerOptions, log: ClientLog): Parsed {
     maxMessages,
     timeoutMs: timeoutArg !== undefined && timeoutArg >= 0 ? timeoutArg : Number.MAX_SAFE_INTEGER,
     groupId: groups[0] ?? null,
+    group: {
+      groupInstanceId: props['group.instance.id'] ?? null,
+      sessionTimeoutMs: configInt(props, 'session.timeout.ms', GROUP_DEFAULTS.sessionTimeoutMs, { min: 0 }),
+      rebalanceTimeoutMs: configInt(props, 'max.poll.interval.ms', GROUP_DEFAULTS.rebalanceTimeoutMs, {
+        min: 1,
+      }),
+      heartbeatIntervalMs: configInt(props, 'heartbeat.interval.ms', GROUP_DEFAULTS.heartbeatIntervalMs, {
+        min: 1,
+      }),
+      autoCommit: props['enable.auto.commit'] === undefined ? null : boolProp(props['enable.auto.commit']),
+      autoCommitIntervalMs: configInt(props, 'auto.commit.interval.ms', GROUP_DEFAULTS.autoCommitIntervalMs, {
+        min: 0,
+      }),
+    },
     consumer,
     formatter,
   };
@@ -329,28 +354,30 @@ export async function runConsoleConsumer(o: ConsoleConsumerOptions, io: Consumer
   const opts = parseOptions(o, log);
   const consumer = new Consumer(opts.consumer);
 
-  if (opts.groupId !== null) {
-    // A group needs the broker's group coordinator; Samsa's broker does not have one yet.
-    let supported = false;
+  // Does the broker have a group coordinator? (--partition never uses a group.)
+  let groups = false;
+  if (opts.partition === null) {
     try {
       const conn = await consumer.cluster.anyConnection();
       conn.version(ApiKey.FindCoordinator);
       conn.version(ApiKey.JoinGroup);
-      supported = true;
+      groups = true;
     } catch (e) {
-      if (e instanceof Error && !/does not support|no common version/.test(e.message)) {
-        consumer.close();
-        throw new CliError(`Could not reach the broker at ${opts.bootstrap}: ${e.message}`);
+      const unsupported = e instanceof Error && /does not support|no common version/.test(e.message);
+      if (!unsupported && opts.groupId !== null) {
+        await consumer.close();
+        throw new CliError(`Could not reach the broker at ${opts.bootstrap}: ${(e as Error).message}`);
       }
     }
-    consumer.close();
+  }
+  if (opts.groupId !== null && !groups) {
+    await consumer.close();
     throw new CliError(
-      supported
-        ? `--group ${opts.groupId}: consuming as a member of a consumer group is not implemented by samsa console-consumer yet; run without --group`
-        : `--group ${opts.groupId}: the broker does not support consumer groups (it does not advertise FindCoordinator/JoinGroup); run without --group to consume by direct assignment`,
+      `--group ${opts.groupId}: the broker does not support consumer groups (it does not advertise FindCoordinator/JoinGroup); run without --group to consume by direct assignment`,
     );
   }
 
+  const subscription = opts.topic !== null ? [opts.topic] : includePattern(opts.include as string);
   if (opts.partition !== null) {
     consumer.assign([{ topic: opts.topic as string, partition: opts.partition }]);
     consumer.seek(
@@ -358,8 +385,15 @@ export async function runConsoleConsumer(o: ConsoleConsumerOptions, io: Consumer
       opts.partition,
       opts.offset === EARLIEST ? 'earliest' : opts.offset === LATEST ? 'latest' : opts.offset,
     );
-  } else if (opts.topic !== null) consumer.assignAll([opts.topic]);
-  else consumer.assignAll(includePattern(opts.include as string));
+  } else if (groups) {
+    // ConsoleConsumerOptions: a generated group does not commit unless asked to.
+    const groupId = opts.groupId ?? `console-consumer-${Math.floor(Math.random() * 100000)}`;
+    consumer.subscribe(subscription, {
+      ...opts.group,
+      groupId,
+      autoCommit: opts.group.autoCommit ?? opts.groupId !== null,
+    });
+  } else consumer.assignAll(subscription);
 
   let count = 0;
   let exitCode = 0;
@@ -418,7 +452,16 @@ export async function runConsoleConsumer(o: ConsoleConsumerOptions, io: Consumer
   } finally {
     process.removeListener('SIGINT', onSignal);
     process.removeListener('SIGTERM', onSignal);
-    consumer.close();
+    // ConsumerWrapper.cleanup: records fetched but not printed are not committed.
+    const seen = new Set<string>();
+    for (let i = next; i < batch.length; i++) {
+      const r = batch[i];
+      const k = `${r.topic}\u0000${r.partition}`;
+      if (seen.has(k)) continue;
+      seen.add(k);
+      consumer.seek(r.topic, r.partition, r.offset);
+    }
+    await consumer.close().catch(() => undefined);
     io.stderr(`Processed a total of ${count} messages\n`);
   }
   if (fatal !== undefined) {

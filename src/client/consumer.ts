@@ -5,12 +5,30 @@
 // partition's leader. What the Java consumer does on the way is kept: auto.offset.reset on
 // OFFSET_OUT_OF_RANGE, metadata refresh on stale-leader errors, CRC checks, control batches
 // skipped, aborted transactions filtered under read_committed, partition leader epochs sent.
-// Consumer groups (coordinator, rebalances, commits) are not here: see ../cli/console-consumer.
+// With subscribe() it is a member of a consumer group instead (classic protocol, as Kafka 3.9's
+// default consumer): FindCoordinator, JoinGroup/SyncGroup with the range assignor (the leader
+// computes the assignment), committed positions from OffsetFetch, heartbeats on a timer, auto
+// commit, and LeaveGroup on close.
 
-import { ZERO_UUID } from '../protocol/codec/reader';
+import { Reader, ZERO_UUID } from '../protocol/codec/reader';
+import { Writer } from '../protocol/codec/writer';
 import { ErrorCode } from '../protocol/errors';
 import { ApiKey } from '../protocol/messages/generated';
+import {
+  decodeConsumerProtocolAssignment,
+  encodeConsumerProtocolAssignment,
+} from '../protocol/messages/generated/ConsumerProtocolAssignment';
+import {
+  decodeConsumerProtocolSubscription,
+  encodeConsumerProtocolSubscription,
+} from '../protocol/messages/generated/ConsumerProtocolSubscription';
 import type { FetchResponse } from '../protocol/messages/generated/FetchResponse';
+import type { FindCoordinatorResponse } from '../protocol/messages/generated/FindCoordinatorResponse';
+import type { HeartbeatResponse } from '../protocol/messages/generated/HeartbeatResponse';
+import type { JoinGroupResponse } from '../protocol/messages/generated/JoinGroupResponse';
+import type { OffsetCommitResponse } from '../protocol/messages/generated/OffsetCommitResponse';
+import type { OffsetFetchResponse } from '../protocol/messages/generated/OffsetFetchResponse';
+import type { SyncGroupResponse } from '../protocol/messages/generated/SyncGroupResponse';
 import type { ListOffsetsResponse } from '../protocol/messages/generated/ListOffsetsResponse';
 import { computeCrc } from '../protocol/records/batch';
 import { legacyRecords } from '../protocol/records/legacy';
@@ -23,6 +41,7 @@ import {
   TimestampType,
   type RecordHeader,
 } from '../protocol/records/records';
+import { KafkaConnection } from './network-client';
 import {
   ClusterClient,
   errorForCode,
@@ -194,6 +213,133 @@ export async function decodeFetchedRecords(
   return { records: out, nextOffset: next };
 }
 
+export interface GroupOptions {
+  groupId: string;
+  groupInstanceId: string | null;
+  sessionTimeoutMs: number;
+  /** max.poll.interval.ms */
+  rebalanceTimeoutMs: number;
+  heartbeatIntervalMs: number;
+  autoCommit: boolean;
+  autoCommitIntervalMs: number;
+}
+
+export const GROUP_DEFAULTS: Omit<GroupOptions, 'groupId'> = {
+  groupInstanceId: null,
+  sessionTimeoutMs: 45000,
+  rebalanceTimeoutMs: 300000,
+  heartbeatIntervalMs: 3000,
+  autoCommit: true,
+  autoCommitIntervalMs: 5000,
+};
+
+/** A member as the range assignor sees it. */
+export interface GroupMember {
+  memberId: string;
+  groupInstanceId: string | null;
+  topics: string[];
+}
+
+/**
+ * Kafka's RangeAssignor: per topic, the subscribed members in order (group instance id first
+ * when set, then member id) each take a contiguous range; the first `partitions % members`
+ * members take one more.
+ */
+export function rangeAssign(
+  members: GroupMember[],
+  partitionsPerTopic: Map<string, number>,
+): Map<string, Array<{ topic: string; partitions: number[] }>> {
+  const out = new Map<string, Array<{ topic: string; partitions: number[] }>>();
+  for (const m of members) out.set(m.memberId, []);
+  const order = (a: GroupMember, b: GroupMember): number => {
+    if (a.groupInstanceId !== null && b.groupInstanceId !== null)
+      return a.groupInstanceId < b.groupInstanceId ? -1 : a.groupInstanceId > b.groupInstanceId ? 1 : 0;
+    if (a.groupInstanceId !== null) return -1;
+    if (b.groupInstanceId !== null) return 1;
+    return a.memberId < b.memberId ? -1 : a.memberId > b.memberId ? 1 : 0;
+  };
+  const topics = [...new Set(members.flatMap((m) => m.topics))].sort();
+  for (const topic of topics) {
+    const n = partitionsPerTopic.get(topic);
+    if (n === undefined) continue;
+    const consumers = members.filter((m) => m.topics.includes(topic)).sort(order);
+    const per = Math.floor(n / consumers.length);
+    const extra = n % consumers.length;
+    consumers.forEach((c, i) => {
+      const start = per * i + Math.min(i, extra);
+      const length = per + (i + 1 > extra ? 0 : 1);
+      if (length === 0) return;
+      out.get(c.memberId)!.push({ topic, partitions: Array.from({ length }, (_, j) => start + j) });
+    });
+  }
+  return out;
+}
+
+const CONSUMER_PROTOCOL_VERSION = 3;
+
+function encodeVersioned(version: number, body: (w: Writer) => void): Buffer {
+  const w = new Writer();
+  w.writeInt16(version);
+  body(w);
+  return w.toBuffer();
+}
+
+export function encodeSubscription(topics: string[]): Buffer {
+  return encodeVersioned(CONSUMER_PROTOCOL_VERSION, (w) =>
+    encodeConsumerProtocolSubscription(
+      w,
+      { topics, userData: null, ownedPartitions: [], generationId: -1, rackId: null },
+      CONSUMER_PROTOCOL_VERSION,
+    ),
+  );
+}
+
+/** ConsumerProtocol.deserializeSubscription: newer versions are read as the newest known one. */
+export function decodeSubscription(b: Buffer): string[] {
+  const r = new Reader(b);
+  const version = Math.min(r.readInt16(), CONSUMER_PROTOCOL_VERSION);
+  return decodeConsumerProtocolSubscription(r, Math.max(0, version)).topics;
+}
+
+export function encodeAssignment(assigned: Array<{ topic: string; partitions: number[] }>): Buffer {
+  return encodeVersioned(CONSUMER_PROTOCOL_VERSION, (w) =>
+    encodeConsumerProtocolAssignment(
+      w,
+      { assignedPartitions: assigned, userData: null },
+      CONSUMER_PROTOCOL_VERSION,
+    ),
+  );
+}
+
+export function decodeAssignment(b: Buffer): Array<{ topic: string; partitions: number[] }> {
+  if (b.length === 0) return [];
+  const r = new Reader(b);
+  const version = Math.min(r.readInt16(), CONSUMER_PROTOCOL_VERSION);
+  return decodeConsumerProtocolAssignment(r, Math.max(0, version)).assignedPartitions;
+}
+
+interface GroupState {
+  opts: GroupOptions;
+  conn: KafkaConnection | null;
+  memberId: string;
+  generationId: number;
+  protocolName: string | null;
+  needsJoin: boolean;
+  heartbeat: NodeJS.Timeout | null;
+  lastCommitMs: number;
+}
+
+/** Thrown inside poll() when the member has to join again; poll() retries after a backoff. */
+class RejoinNeeded extends Error {}
+
+/** Group errors after which the member must find the coordinator again. */
+const COORDINATOR_ERRORS = new Set<number>([
+  ErrorCode.NOT_COORDINATOR,
+  ErrorCode.COORDINATOR_NOT_AVAILABLE,
+  ErrorCode.NETWORK_EXCEPTION,
+  ErrorCode.REQUEST_TIMED_OUT,
+]);
+
 export class Consumer {
   readonly config: ConsumerConfig;
   readonly cluster: ClusterClient;
@@ -204,6 +350,7 @@ export class Consumer {
   private backoffMs: number;
   private woken = false;
   private closed = false;
+  private group: GroupState | null = null;
 
   constructor(config: Partial<ConsumerConfig> & { bootstrap: string }) {
     this.config = { ...CONSUMER_DEFAULTS, ...config };
@@ -226,6 +373,24 @@ export class Consumer {
   assignAll(topics: string[] | RegExp): void {
     this.subscription = topics instanceof RegExp ? { pattern: topics } : { topics: [...topics] };
     this.metadataNeeded = true;
+  }
+
+  /**
+   * Membership of a consumer group for these topics (or the topics matching the pattern): the
+   * coordinator's assignment decides the partitions, committed offsets the positions.
+   */
+  subscribe(topics: string[] | RegExp, group: Partial<GroupOptions> & { groupId: string }): void {
+    this.assignAll(topics);
+    this.group = {
+      opts: { ...GROUP_DEFAULTS, ...group },
+      conn: null,
+      memberId: '',
+      generationId: -1,
+      protocolName: null,
+      needsJoin: true,
+      heartbeat: null,
+      lastCommitMs: Date.now(),
+    };
   }
 
   /** Manual assignment of partitions, positioned by the reset strategy until seek(). */
@@ -288,7 +453,27 @@ export class Consumer {
     await this.cluster.refresh(topics, !pattern && this.config.allowAutoCreateTopics);
     this.metadataNeeded = false;
     if (!this.subscription) return;
+    const wanted = this.subscribedTopics();
+    if (this.group) {
+      for (const t of wanted) this.checkTopic(t);
+      return;
+    }
+    for (const t of wanted) {
+      if (t.errorCode !== ErrorCode.NONE) {
+        this.checkTopic(t);
+        this.metadataNeeded = true;
+        continue;
+      }
+      for (const p of t.partitions) this.addPartition(t.name, p.partition);
+    }
+    if (!('pattern' in this.subscription) && wanted.length < this.subscription.topics.length)
+      this.metadataNeeded = true;
+  }
+
+  /** The subscribed topics the metadata knows. */
+  private subscribedTopics(): TopicInfo[] {
     const wanted: TopicInfo[] = [];
+    if (!this.subscription) return wanted;
     if ('pattern' in this.subscription) {
       const re = this.subscription.pattern;
       for (const t of this.cluster.topics.values())
@@ -299,27 +484,23 @@ export class Consumer {
         if (t) wanted.push(t);
       }
     }
-    for (const t of wanted) {
-      if (t.errorCode !== ErrorCode.NONE) {
-        if (t.errorCode === ErrorCode.TOPIC_AUTHORIZATION_FAILED)
-          throw new KafkaClientError(
-            'org.apache.kafka.common.errors.TopicAuthorizationException',
-            `Not authorized to access topics: [${t.name}]`,
-            t.errorCode,
-          );
-        if (t.errorCode === ErrorCode.INVALID_TOPIC_EXCEPTION)
-          throw new KafkaClientError(
-            'org.apache.kafka.common.errors.InvalidTopicException',
-            `Invalid topics: [${t.name}]`,
-            t.errorCode,
-          );
-        this.metadataNeeded = true;
-        continue;
-      }
-      for (const p of t.partitions) this.addPartition(t.name, p.partition);
-    }
-    if (!('pattern' in this.subscription) && wanted.length < this.subscription.topics.length)
-      this.metadataNeeded = true;
+    return wanted;
+  }
+
+  /** Topic errors the Java consumer does not retry. */
+  private checkTopic(t: TopicInfo): void {
+    if (t.errorCode === ErrorCode.TOPIC_AUTHORIZATION_FAILED)
+      throw new KafkaClientError(
+        'org.apache.kafka.common.errors.TopicAuthorizationException',
+        `Not authorized to access topics: [${t.name}]`,
+        t.errorCode,
+      );
+    if (t.errorCode === ErrorCode.INVALID_TOPIC_EXCEPTION)
+      throw new KafkaClientError(
+        'org.apache.kafka.common.errors.InvalidTopicException',
+        `Invalid topics: [${t.name}]`,
+        t.errorCode,
+      );
   }
 
   private leaderOf(p: PartitionState): { leader: number; epoch: number; topicId: string } | null {
@@ -403,6 +584,313 @@ export class Consumer {
       throw new KafkaClientError('org.apache.kafka.common.errors.UnsupportedVersionException', msg);
     this.cluster.dropConnection(node);
     this.metadataNeeded = true;
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Consumer group membership (classic protocol)
+
+  private groupLog(level: 'WARN' | 'INFO' | 'ERROR', message: string, logger: string): void {
+    const g = this.group!;
+    this.config.log?.(
+      level,
+      `[Consumer clientId=${this.config.clientId}, groupId=${g.opts.groupId}] ${message}`,
+      logger,
+    );
+  }
+
+  /** FindCoordinator, then a connection to the coordinator. */
+  private async coordinator(): Promise<KafkaConnection> {
+    const g = this.group!;
+    if (g.conn) return g.conn;
+    const any = await this.cluster.anyConnection();
+    const res = await any.request<FindCoordinatorResponse>(ApiKey.FindCoordinator, {
+      key: g.opts.groupId,
+      keyType: 0,
+      coordinatorKeys: [g.opts.groupId],
+    });
+    const c =
+      res.coordinators.length > 0
+        ? res.coordinators[0]
+        : {
+            nodeId: res.nodeId,
+            host: res.host,
+            port: res.port,
+            errorCode: res.errorCode,
+            errorMessage: res.errorMessage,
+          };
+    if (c.errorCode !== ErrorCode.NONE) throw errorForCode(c.errorCode, c.errorMessage);
+    // JoinGroup may be held by the coordinator for the whole rebalance (Java: max of the request
+    // timeout and the rebalance timeout + 5 s).
+    const timeoutMs = Math.max(this.config.requestTimeoutMs, g.opts.rebalanceTimeoutMs + 5000);
+    const conn = new KafkaConnection(c.host, c.port, this.config.clientId, timeoutMs);
+    try {
+      await conn.connect();
+    } catch (e) {
+      conn.close();
+      throw e;
+    }
+    g.conn = conn;
+    return conn;
+  }
+
+  private dropCoordinator(): void {
+    const g = this.group!;
+    g.conn?.close();
+    g.conn = null;
+  }
+
+  /** A request to the coordinator; a lost connection or a moved coordinator is retriable. */
+  private async groupRequest<T>(apiKey: number, body: unknown): Promise<T> {
+    const conn = await this.coordinator();
+    try {
+      return await conn.request<T>(apiKey, body);
+    } catch (e) {
+      const msg = e instanceof Error ? e.message : String(e);
+      if (/does not support|no common version/.test(msg)) throw e;
+      this.dropCoordinator();
+      throw errorForCode(ErrorCode.COORDINATOR_NOT_AVAILABLE, `Coordinator unreachable: ${msg}`);
+    }
+  }
+
+  /** Reacts to a group error code: true when the caller should simply try again. */
+  private groupError(code: number): boolean {
+    const g = this.group!;
+    if (code === ErrorCode.NONE) return false;
+    if (COORDINATOR_ERRORS.has(code)) {
+      this.dropCoordinator();
+      return true;
+    }
+    if (code === ErrorCode.UNKNOWN_MEMBER_ID || (code === ErrorCode.FENCED_INSTANCE_ID && false)) {
+      g.memberId = '';
+      g.generationId = -1;
+      g.needsJoin = true;
+      return true;
+    }
+    if (code === ErrorCode.ILLEGAL_GENERATION || code === ErrorCode.REBALANCE_IN_PROGRESS) {
+      g.needsJoin = true;
+      return true;
+    }
+    if (code === ErrorCode.COORDINATOR_LOAD_IN_PROGRESS || code === ErrorCode.MEMBER_ID_REQUIRED) return true;
+    throw errorForCode(code);
+  }
+
+  /** JoinGroup + SyncGroup until this member has an assignment, then its positions. */
+  private async ensureGroup(): Promise<void> {
+    const g = this.group!;
+    if (!g.needsJoin) return;
+    // Eager rebalance: commit and give up the current partitions first.
+    if (this.parts.size > 0) {
+      if (g.opts.autoCommit && g.generationId >= 0) await this.commit().catch(() => undefined);
+      this.parts.clear();
+    }
+    const topics = this.subscribedTopics()
+      .filter((t) => t.errorCode === ErrorCode.NONE)
+      .map((t) => t.name)
+      .sort();
+    const join = await this.groupRequest<JoinGroupResponse>(ApiKey.JoinGroup, {
+      groupId: g.opts.groupId,
+      sessionTimeoutMs: g.opts.sessionTimeoutMs,
+      rebalanceTimeoutMs: g.opts.rebalanceTimeoutMs,
+      memberId: g.memberId,
+      groupInstanceId: g.opts.groupInstanceId,
+      protocolType: 'consumer',
+      protocols: [{ name: 'range', metadata: encodeSubscription(topics) }],
+      reason: null,
+    });
+    if (join.errorCode === ErrorCode.MEMBER_ID_REQUIRED) {
+      g.memberId = join.memberId;
+      throw new RejoinNeeded('the group member needs a member id');
+    }
+    if (join.errorCode !== ErrorCode.NONE) {
+      this.groupError(join.errorCode);
+      throw new RejoinNeeded(`JoinGroup failed with ${join.errorCode}`);
+    }
+    g.memberId = join.memberId;
+    g.generationId = join.generationId;
+    g.protocolName = join.protocolName;
+    let assignments: Array<{ memberId: string; assignment: Buffer }> = [];
+    if (join.leader === join.memberId && !join.skipAssignment) {
+      const members: GroupMember[] = join.members.map((m) => ({
+        memberId: m.memberId,
+        groupInstanceId: m.groupInstanceId,
+        topics: decodeSubscription(m.metadata),
+      }));
+      const all = [...new Set(members.flatMap((m) => m.topics))];
+      const missing = all.filter((t) => !this.cluster.topics.has(t));
+      if (missing.length > 0) await this.cluster.refresh([...this.cluster.topics.keys(), ...missing], false);
+      const sizes = new Map<string, number>();
+      for (const t of all) {
+        const info = this.cluster.topics.get(t);
+        if (info && info.errorCode === ErrorCode.NONE) sizes.set(t, info.partitions.length);
+      }
+      assignments = [...rangeAssign(members, sizes)].map(([memberId, a]) => ({
+        memberId,
+        assignment: encodeAssignment(a),
+      }));
+    }
+    const sync = await this.groupRequest<SyncGroupResponse>(ApiKey.SyncGroup, {
+      groupId: g.opts.groupId,
+      generationId: g.generationId,
+      memberId: g.memberId,
+      groupInstanceId: g.opts.groupInstanceId,
+      protocolType: 'consumer',
+      protocolName: g.protocolName,
+      assignments,
+    });
+    if (sync.errorCode !== ErrorCode.NONE) {
+      this.groupError(sync.errorCode);
+      throw new RejoinNeeded(`SyncGroup failed with ${sync.errorCode}`);
+    }
+    const assigned = decodeAssignment(sync.assignment);
+    this.parts.clear();
+    for (const a of assigned) for (const partition of a.partitions) this.addPartition(a.topic, partition);
+    g.needsJoin = false;
+    this.metadataNeeded = true;
+    await this.fetchCommitted();
+    this.startHeartbeat();
+  }
+
+  /** OffsetFetch: committed offsets become positions; the others keep the reset strategy. */
+  private async fetchCommitted(): Promise<void> {
+    const g = this.group!;
+    if (this.parts.size === 0) return;
+    const byTopic = new Map<string, number[]>();
+    for (const p of this.parts.values()) {
+      let l = byTopic.get(p.topic);
+      if (!l) byTopic.set(p.topic, (l = []));
+      l.push(p.partition);
+    }
+    const topics = [...byTopic].map(([name, partitionIndexes]) => ({ name, partitionIndexes }));
+    const res = await this.groupRequest<OffsetFetchResponse>(ApiKey.OffsetFetch, {
+      groupId: g.opts.groupId,
+      topics,
+      groups: [{ groupId: g.opts.groupId, memberId: null, memberEpoch: -1, topics }],
+      requireStable: true,
+    });
+    const group = res.groups.length > 0 ? res.groups[0] : { errorCode: res.errorCode, topics: res.topics };
+    if (group.errorCode !== ErrorCode.NONE) {
+      this.groupError(group.errorCode);
+      g.needsJoin = true;
+      throw errorForCode(group.errorCode);
+    }
+    for (const t of group.topics)
+      for (const p of t.partitions) {
+        const st = this.parts.get(tpKey(t.name, p.partitionIndex));
+        if (!st) continue;
+        if (p.errorCode !== ErrorCode.NONE && p.errorCode !== ErrorCode.UNKNOWN_TOPIC_OR_PARTITION)
+          throw errorForCode(p.errorCode);
+        if (p.committedOffset >= 0n) {
+          st.offset = p.committedOffset;
+          st.reset = null;
+        }
+      }
+  }
+
+  private startHeartbeat(): void {
+    const g = this.group!;
+    if (g.heartbeat) return;
+    g.heartbeat = setInterval(() => void this.heartbeat(), g.opts.heartbeatIntervalMs);
+    g.heartbeat.unref();
+  }
+
+  private heartbeating = false;
+
+  private async heartbeat(): Promise<void> {
+    const g = this.group;
+    if (!g || g.needsJoin || this.heartbeating || this.closed) return;
+    this.heartbeating = true;
+    try {
+      const res = await this.groupRequest<HeartbeatResponse>(ApiKey.Heartbeat, {
+        groupId: g.opts.groupId,
+        generationId: g.generationId,
+        memberId: g.memberId,
+        groupInstanceId: g.opts.groupInstanceId,
+      });
+      if (res.errorCode !== ErrorCode.NONE) this.groupError(res.errorCode);
+    } catch (e) {
+      this.groupLog(
+        'WARN',
+        `Heartbeat failed: ${String(e)}`,
+        'org.apache.kafka.clients.consumer.internals.ConsumerCoordinator',
+      );
+    } finally {
+      this.heartbeating = false;
+    }
+  }
+
+  /** OffsetCommit of the current positions (what the Java consumer's auto commit sends). */
+  async commit(): Promise<void> {
+    const g = this.group;
+    if (!g || g.generationId < 0) return;
+    const byTopic = new Map<string, Array<{ partitionIndex: number; committedOffset: bigint }>>();
+    for (const p of this.parts.values()) {
+      if (p.offset === null) continue;
+      let l = byTopic.get(p.topic);
+      if (!l) byTopic.set(p.topic, (l = []));
+      l.push({ partitionIndex: p.partition, committedOffset: p.offset });
+    }
+    if (byTopic.size === 0) return;
+    g.lastCommitMs = Date.now();
+    const res = await this.groupRequest<OffsetCommitResponse>(ApiKey.OffsetCommit, {
+      groupId: g.opts.groupId,
+      generationIdOrMemberEpoch: g.generationId,
+      memberId: g.memberId,
+      groupInstanceId: g.opts.groupInstanceId,
+      retentionTimeMs: -1n,
+      topics: [...byTopic].map(([name, partitions]) => ({
+        name,
+        partitions: partitions.map((p) => ({
+          ...p,
+          committedLeaderEpoch: -1,
+          commitTimestamp: -1n,
+          committedMetadata: '',
+        })),
+      })),
+    });
+    for (const t of res.topics)
+      for (const p of t.partitions)
+        if (p.errorCode !== ErrorCode.NONE) {
+          this.groupLog(
+            'WARN',
+            `Offset commit failed on partition ${t.name}-${p.partitionIndex}: ${errorForCode(p.errorCode).message}`,
+            'org.apache.kafka.clients.consumer.internals.ConsumerCoordinator',
+          );
+          this.groupError(p.errorCode);
+          return;
+        }
+  }
+
+  private async maybeAutoCommit(): Promise<void> {
+    const g = this.group;
+    if (!g || !g.opts.autoCommit || g.needsJoin) return;
+    if (Date.now() - g.lastCommitMs < g.opts.autoCommitIntervalMs) return;
+    await this.commit().catch((e: unknown) =>
+      this.groupLog(
+        'WARN',
+        `Asynchronous auto-commit of offsets failed: ${e instanceof Error ? e.message : String(e)}`,
+        'org.apache.kafka.clients.consumer.internals.ConsumerCoordinator',
+      ),
+    );
+  }
+
+  /** Commit (auto commit on), then LeaveGroup (dynamic members), as KafkaConsumer.close. */
+  private async leaveGroup(): Promise<void> {
+    const g = this.group;
+    if (!g) return;
+    if (g.heartbeat) clearInterval(g.heartbeat);
+    g.heartbeat = null;
+    if (g.generationId < 0 || !g.conn) return;
+    try {
+      if (g.opts.autoCommit) await this.commit();
+      if (g.opts.groupInstanceId === null)
+        await this.groupRequest(ApiKey.LeaveGroup, {
+          groupId: g.opts.groupId,
+          memberId: g.memberId,
+          members: [{ memberId: g.memberId, groupInstanceId: null, reason: 'the consumer is being closed' }],
+        });
+    } catch {
+      // closing anyway
+    }
   }
 
   /** One Fetch per leader, in parallel; returns the records in partition order. */
@@ -530,6 +1018,10 @@ export class Consumer {
       let progressed = false;
       try {
         await this.updateMetadata();
+        if (this.group) {
+          await this.ensureGroup();
+          await this.maybeAutoCommit();
+        }
         await this.resetPositions();
         const left = deadline - Date.now();
         if ([...this.parts.values()].some((p) => p.offset !== null && this.leaderOf(p))) {
@@ -563,8 +1055,12 @@ export class Consumer {
     }
   }
 
-  close(): void {
+  /** Leaves the group (committing first with auto commit) and closes the connections. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    await this.leaveGroup();
     this.closed = true;
+    if (this.group) this.dropCoordinator();
     this.cluster.close();
   }
 }

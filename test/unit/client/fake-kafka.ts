@@ -16,8 +16,25 @@ export interface FakeRequest {
 
 export type FakeHandler = (req: FakeRequest) => unknown;
 
-/** The APIs the fake advertises (Samsa's codec range for each). */
-const ADVERTISED = [ApiKey.ApiVersions, ApiKey.Metadata, ApiKey.Produce, ApiKey.Fetch, ApiKey.ListOffsets];
+/** The APIs the fake advertises by default (Samsa's codec range for each). */
+export const CLIENT_APIS = [
+  ApiKey.ApiVersions,
+  ApiKey.Metadata,
+  ApiKey.Produce,
+  ApiKey.Fetch,
+  ApiKey.ListOffsets,
+];
+
+/** The classic consumer group APIs. */
+export const GROUP_APIS = [
+  ApiKey.FindCoordinator,
+  ApiKey.JoinGroup,
+  ApiKey.SyncGroup,
+  ApiKey.Heartbeat,
+  ApiKey.LeaveGroup,
+  ApiKey.OffsetFetch,
+  ApiKey.OffsetCommit,
+];
 
 export class FakeKafka {
   readonly requests: FakeRequest[] = [];
@@ -28,6 +45,7 @@ export class FakeKafka {
   constructor(
     readonly nodeId: number,
     public handler: FakeHandler,
+    readonly apis: number[] = CLIENT_APIS,
   ) {}
 
   async start(): Promise<this> {
@@ -70,7 +88,7 @@ export class FakeKafka {
     if (h.apiKey === ApiKey.ApiVersions) {
       response = {
         errorCode: 0,
-        apiKeys: ADVERTISED.map((k) => ({
+        apiKeys: this.apis.map((k) => ({
           apiKey: k,
           minVersion: API_SPECS.get(k)!.minVersion,
           maxVersion: API_SPECS.get(k)!.maxVersion,
