@@ -6,7 +6,9 @@
 // cache, no fsync; 1 GiB files like Kafka's segments) and answers with increasing base offsets.
 // No log, no index, no ZooKeeper, no validation beyond the CRC.
 //
-// Run: node -r ts-node/register/transpile-only bench/calibration-sink.ts --dir <dir> [--port N]
+// Run: node dist/bench/bench/calibration-sink.js --dir <dir> [--port N] (after `tsc -p bench`), or
+// node -r ts-node/register/transpile-only bench/calibration-sink.ts ... (ts-node keeps the TypeScript
+// compiler in the heap, which makes every major GC dearer: the bench runs it compiled).
 // Prints `listening <port>` once it accepts connections. On SIGTERM/SIGINT it prints one JSON line
 // with what it received ({requests, batches, records, bytes, crcErrors}) and exits.
 
@@ -206,42 +208,58 @@ class Sink {
   }
 }
 
-/** Kafka framing (int32 size + payload); requests are handled synchronously, in order. */
+/**
+ * Kafka framing (int32 size + payload); requests are handled synchronously, in order. Incoming bytes
+ * are copied into one reusable buffer per connection: a fresh Buffer per 1 MB frame would be
+ * mmap'd, page-faulted and zeroed each time, and freed only by a major GC.
+ */
 function serve(sink: Sink, socket: net.Socket): void {
   socket.setNoDelay(true);
-  let chunks: Buffer[] = [];
-  let buffered = 0;
+  let acc = Buffer.allocUnsafe(4 * 1024 * 1024);
+  let start = 0; // first unprocessed byte
+  let end = 0; // end of the data in acc
   socket.on('data', (d: Buffer) => {
-    chunks.push(d);
-    buffered += d.length;
-    while (buffered >= 4) {
-      if (chunks[0].length < 4) chunks = [Buffer.concat(chunks, buffered)];
-      const size = chunks[0].readInt32BE(0);
+    if (end + d.length > acc.length) {
+      // Move the partial frame to the front, growing the buffer if a frame needs more room.
+      const pending = end - start;
+      const need = pending + d.length;
+      if (need > acc.length) {
+        const bigger = Buffer.allocUnsafe(Math.max(need, acc.length * 2));
+        acc.copy(bigger, 0, start, end);
+        acc = bigger;
+      } else {
+        acc.copyWithin(0, start, end);
+      }
+      start = 0;
+      end = pending;
+    }
+    d.copy(acc, end);
+    end += d.length;
+    while (end - start >= 4) {
+      const size = acc.readInt32BE(start);
       if (size < 0 || size > MAX_FRAME) {
         socket.destroy();
         return;
       }
-      if (buffered < 4 + size) return;
-      if (chunks[0].length < 4 + size) chunks = [Buffer.concat(chunks, buffered)];
-      const head = chunks[0];
-      const frame = head.subarray(4, 4 + size);
-      if (head.length === 4 + size) chunks.shift();
-      else chunks[0] = head.subarray(4 + size);
-      buffered -= 4 + size;
+      if (end - start < 4 + size) break;
+      const frame = acc.subarray(start + 4, start + 4 + size);
+      start += 4 + size;
       let payload: Buffer | null;
       try {
-        payload = sink.handle(frame);
+        payload = sink.handle(frame); // done with `frame` when it returns (the write is synchronous)
       } catch (e) {
         process.stderr.write(`calibration sink: closing a connection: ${(e as Error).message}\n`);
         socket.destroy();
         return;
       }
       if (payload !== null) {
-        const prefix = Buffer.allocUnsafe(4);
-        prefix.writeInt32BE(payload.length, 0);
-        socket.write(Buffer.concat([prefix, payload], 4 + payload.length));
+        const out = Buffer.allocUnsafe(4 + payload.length);
+        out.writeInt32BE(payload.length, 0);
+        payload.copy(out, 4);
+        socket.write(out);
       }
     }
+    if (start === end) start = end = 0;
   });
   socket.on('error', () => socket.destroy());
 }

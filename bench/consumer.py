@@ -2,7 +2,7 @@
 """Consume side of `npm run bench`: a librdkafka consumer (Debian's python3-confluent-kafka).
 
 Reads --records records of partition 0 of --topic from offset 0 and prints one JSON line
-{"records", "bytes", "seconds", "firstMs"}: `seconds` runs from assign() to the last record, like
+{"records", "bytes", "seconds", "cpuSeconds", "firstMs"}: `seconds` runs from assign() to the last record, like
 kafka-consumer-perf-test's fetch time; firstMs is the time to the first record. The partition is
 assigned, not subscribed: no consumer group, no offset commits (librdkafka insists on a group.id
 all the same). Record values are counted with len(), the only per-record Python work.
@@ -10,6 +10,7 @@ all the same). Record values are counted with len(), the only per-record Python 
 
 import argparse
 import json
+import resource
 import sys
 import time
 
@@ -40,7 +41,10 @@ def main():
         "max.partition.fetch.bytes": a.fetch_bytes,
         "fetch.max.bytes": max(52428800, int(a.fetch_bytes)),
         "fetch.wait.max.ms": 500,
+        # Prefetch up to 256 MiB or 2M records: at the default 100000 records librdkafka pauses
+        # fetching 100 B records every 10 MB and the consume rate is set by its back-off, not the broker.
         "queued.max.messages.kbytes": 262144,
+        "queued.min.messages": 2000000,
         "check.crcs": False,
     }
     for kv in a.set:
@@ -54,6 +58,7 @@ def main():
     nbytes = 0
     first = None
     error = None
+    ru0 = resource.getrusage(resource.RUSAGE_SELF)
     start = time.perf_counter()
     deadline = start + a.timeout
     c.assign([TopicPartition(a.topic, 0, 0)])
@@ -79,11 +84,13 @@ def main():
         if error is not None:
             break
     end = time.perf_counter()
+    ru1 = resource.getrusage(resource.RUSAGE_SELF)
     c.close()
     out = {
         "records": count,
         "bytes": nbytes,
         "seconds": end - start,
+        "cpuSeconds": (ru1.ru_utime - ru0.ru_utime) + (ru1.ru_stime - ru0.ru_stime),
         "firstMs": ((first - start) * 1000.0) if first is not None else None,
         "error": error,
     }

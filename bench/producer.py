@@ -3,18 +3,20 @@
 
 Produces --records records of --record-size bytes (one random payload, reused) to partition 0 of
 --topic, as fast as the client can, and prints one JSON line:
-  {"records", "bytes", "seconds", "avg", "max", "p50", "p95", "p99", "p999", "samples", "errors"}
+  {"records", "bytes", "seconds", "cpuSeconds", "avg", "max", "p50", "p95", "p99", "p999", ...}
 Times are from the first produce() to the last delivery report (flush), like
-kafka-producer-perf-test. Latency (ms) is produce() -> delivery report, sampled on one record in
-`sample_every` (kafka-producer-perf-test keeps the same number of samples: one in
-records / min(records, 500000)); unsampled records carry no Python callback, so the generator spends
-its time in librdkafka. Delivery errors are counted from the sampled reports and from error_cb; the
-runner checks the totals against what the broker stored.
+kafka-producer-perf-test; cpuSeconds is the CPU time this process (all threads) used meanwhile.
+Latency (ms) is produce() -> delivery report, sampled on one record in `sample_every`
+(kafka-producer-perf-test keeps as many samples: one in records / min(records, 500000));
+unsampled records carry no Python callback, so the generator spends its time in librdkafka.
+Delivery errors are counted from the sampled reports and from error_cb; the runner checks the
+totals against what the broker stored.
 """
 
 import argparse
 import json
 import os
+import resource
 import sys
 import time
 
@@ -104,6 +106,7 @@ def main():
     produce = p.produce
     poll = p.poll
     topic = a.topic
+    ru0 = resource.getrusage(resource.RUSAGE_SELF)
     start = perf()
     i = 0
     while i < n:
@@ -125,6 +128,8 @@ def main():
             poll(0)
     remaining = p.flush(120)
     seconds = perf() - start
+    ru1 = resource.getrusage(resource.RUSAGE_SELF)
+    cpu_seconds = (ru1.ru_utime - ru0.ru_utime) + (ru1.ru_stime - ru0.ru_stime)
     if remaining:
         errors[0] += remaining
         first_error[0] = first_error[0] or "%d records not delivered within 120 s" % remaining
@@ -136,6 +141,7 @@ def main():
         "recordSize": a.record_size,
         "bytes": n * a.record_size,
         "seconds": seconds,
+        "cpuSeconds": cpu_seconds,
         "avg": (sum(ms) / len(ms)) if ms else 0.0,
         "max": ms[-1] if ms else 0.0,
         "p50": percentile(ms, 0.50),

@@ -6,6 +6,7 @@
 
 import * as fs from 'fs';
 import * as path from 'path';
+import { REPO_ROOT } from './paths';
 
 interface ProfileNode {
   id: number;
@@ -32,7 +33,7 @@ export interface FunctionTime {
 function shortUrl(url: string): string {
   if (url === '') return '';
   const p = url.replace(/^file:\/\//, '');
-  const root = path.resolve(__dirname, '..') + path.sep;
+  const root = REPO_ROOT + path.sep;
   return p.startsWith(root) ? p.slice(root.length) : p.replace(/^.*\/node_modules\//, 'node_modules/');
 }
 
@@ -84,11 +85,18 @@ export function profileFiles(target: string): string[] {
     .map((f) => path.join(target, f));
 }
 
+/** Top functions by self time; shares are of busy time (everything but "(idle)"). */
 export function formatSummary(s: { totalMs: number; functions: FunctionTime[] }, top: number): string {
-  const lines = [`total sampled time ${(s.totalMs / 1000).toFixed(2)} s; top ${top} functions by self time:`];
-  for (const f of s.functions.slice(0, top)) {
+  const idleMs = s.functions.find((f) => f.name === '(idle)' && f.location === '')?.selfMs ?? 0;
+  const busyMs = s.totalMs - idleMs;
+  const lines = [
+    `sampled ${(s.totalMs / 1000).toFixed(2)} s, busy ${(busyMs / 1000).toFixed(2)} s; ` +
+      `top ${top} functions by self time (share of busy time):`,
+  ];
+  for (const f of s.functions.filter((x) => x.name !== '(idle)' || x.location !== '').slice(0, top)) {
+    const share = busyMs > 0 ? f.selfMs / busyMs : 0;
     lines.push(
-      `${(f.share * 100).toFixed(1).padStart(6)}%  ${f.selfMs.toFixed(0).padStart(7)} ms  ${f.name}${f.location ? `  (${f.location})` : ''}`,
+      `${(share * 100).toFixed(1).padStart(6)}%  ${f.selfMs.toFixed(0).padStart(7)} ms  ${f.name}${f.location ? `  (${f.location})` : ''}`,
     );
   }
   return lines.join('\n');

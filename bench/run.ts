@@ -27,13 +27,13 @@ import {
   type EmbeddedZooKeeper,
   type TiedChildProcess,
 } from '../src/zk/embedded-zookeeper';
+import { BENCH_SRC, benchModuleArgs, REPO_ROOT } from './paths';
 import { formatSummary, profileFiles, summarizeProfiles } from './profile-summary';
 
-const REPO = path.resolve(__dirname, '..');
+const REPO = REPO_ROOT;
 const SAMSA_MAIN = path.join(REPO, 'dist', 'cli', 'main.js');
-const SINK_TS = path.join(__dirname, 'calibration-sink.ts');
-const PRODUCER_PY = path.join(__dirname, 'producer.py');
-const CONSUMER_PY = path.join(__dirname, 'consumer.py');
+const PRODUCER_PY = path.join(BENCH_SRC, 'producer.py');
+const CONSUMER_PY = path.join(BENCH_SRC, 'consumer.py');
 const MB = 1024 * 1024; // kafka-producer-perf-test's MB
 const READY = /started \(kafka\.server\.KafkaServer\)/;
 
@@ -424,6 +424,10 @@ interface ProduceResult {
   samples: number;
   errors: number;
   firstError: string | null;
+  /** CPU time of the generator process (all threads) during the run; null for kcat. */
+  cpuSeconds?: number | null;
+  /** CPU time of the broker / sink process during the run. */
+  receiverCpuSeconds?: number | null;
 }
 
 interface ConsumeResult {
@@ -432,6 +436,8 @@ interface ConsumeResult {
   seconds: number;
   firstMs: number | null;
   error: string | null;
+  cpuSeconds?: number | null;
+  receiverCpuSeconds?: number | null;
 }
 
 /**
@@ -621,6 +627,14 @@ function perfTestLine(label: string, r: ProduceResult): string {
   return line;
 }
 
+/** Where the CPU went during a run: the client's and the broker's core-seconds per GiB moved. */
+function cpuLine(r: ProduceResult | ConsumeResult, receiver: string): string {
+  const gib = r.bytes / (1024 * MB);
+  const part = (who: string, v: number | null | undefined) =>
+    v === null || v === undefined ? `${who} n/a` : `${who} ${fmt(v)} s (${fmt(v / gib)} core-s/GiB)`;
+  return `    cpu: ${part('client', r.cpuSeconds)}, ${part(receiver, r.receiverCpuSeconds)}`;
+}
+
 function consumeLine(label: string, r: ConsumeResult): string {
   const mb = r.bytes / MB;
   return (
@@ -635,6 +649,32 @@ const rate = (r: ProduceResult | ConsumeResult | undefined) =>
 
 // ---------------------------------------------------------------------------------------------
 // Main
+
+const CLK_TCK = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout?.trim()) || 100;
+
+/** User + system CPU seconds a process (all its threads) has used so far; null if unknown. */
+function processCpuSeconds(pid: number | undefined): number | null {
+  if (pid === undefined) return null;
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' '); // fields[0] is field 3, state
+    return (Number(fields[11]) + Number(fields[12])) / CLK_TCK;
+  } catch {
+    return null;
+  }
+}
+
+/** Runs `fn` and records how much CPU the receiving process used meanwhile. */
+async function withReceiverCpu<T extends { receiverCpuSeconds?: number | null }>(
+  pid: number | undefined,
+  fn: () => Promise<T>,
+): Promise<T> {
+  const before = processCpuSeconds(pid);
+  const r = await fn();
+  const after = processCpuSeconds(pid);
+  r.receiverCpuSeconds = before !== null && after !== null ? after - before : null;
+  return r;
+}
 
 /** Share of all CPU time spent busy (not idle/iowait) over `ms`, from /proc/stat; null off Linux. */
 async function cpuBusy(ms: number): Promise<number | null> {
@@ -671,6 +711,28 @@ async function checkQuiet(phase: string): Promise<number | null> {
 function writeProperties(file: string, props: Record<string, string>): void {
   const lines = Object.entries(props).map(([k, v]) => `${k}=${v}`);
   fs.writeFileSync(file, `# Written by bench/run.ts\n${lines.join('\n')}\n`);
+}
+
+/**
+ * MB/s of appending `bytes` of zeros to a new file in `dir` with 1 MiB writes (page cache, no
+ * fsync), the file deleted afterwards. Every produce run below pays this per byte: in a VM whose
+ * memory the host backs lazily and takes back once the guest frees it (virtio-balloon free page
+ * reporting), filling never-touched page-cache pages is ~10x slower than rewriting recycled ones.
+ */
+function pageCacheFillMBps(dir: string, bytes: number): number {
+  const file = path.join(dir, 'fill-test.tmp');
+  const chunk = Buffer.alloc(MB, 1);
+  const fd = fs.openSync(file, 'w');
+  const t0 = process.hrtime.bigint();
+  let done = 0;
+  try {
+    for (; done < bytes; done += chunk.length) fs.writeSync(fd, chunk);
+  } finally {
+    fs.closeSync(fd);
+  }
+  const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+  fs.unlinkSync(file);
+  return done / MB / seconds;
 }
 
 function syncDisks(): void {
@@ -726,8 +788,18 @@ async function main(): Promise<void> {
   );
   console.log(
     `records: 1 KiB x ${opts.records1k} and 100 B x ${opts.records100b} per run (after warm-ups of ` +
-      `${opts.warmup1k} and ${opts.warmup100b}); MB = 2^20 bytes; latency = produce() to delivery ` +
-      `report, sampled like kafka-producer-perf-test; working dir ${work}`,
+      `${opts.warmup1k} and ${opts.warmup100b}); MB = 2^20 bytes` +
+      (gen.kind === 'python'
+        ? '; latency = produce() to delivery report, sampled like kafka-producer-perf-test'
+        : '') +
+      `; working dir ${work}`,
+  );
+  syncDisks();
+  await sleep(2000); // let the balloon take back recently freed pages, as it will have during the runs
+  const fillMBps = pageCacheFillMBps(work, (opts.quick ? 256 : 1024) * MB);
+  console.log(
+    `page cache: appending to a new file from one thread runs at ${fmt(fillMBps, 0)} MB/s on this ` +
+      'machine; the sink and the broker pay that per byte stored',
   );
   console.log('');
 
@@ -756,13 +828,16 @@ async function main(): Promise<void> {
     ] as const) {
       const dir = path.join(work, `sink-${size}`);
       fs.mkdirSync(dir);
-      const tsNode = require.resolve('ts-node/register/transpile-only');
       const sink = new Service(
         'calibration sink',
-        spawnTiedToParent(process.execPath, ['-r', tsNode, SINK_TS, '--dir', path.join(dir, 'data')], {
-          cwd: REPO,
-          killGraceMs: 5_000,
-        }),
+        spawnTiedToParent(
+          process.execPath,
+          [...benchModuleArgs('calibration-sink'), '--dir', path.join(dir, 'data')],
+          {
+            cwd: REPO,
+            killGraceMs: 5_000,
+          },
+        ),
         path.join(dir, 'sink.log'),
       );
       onCleanup(() => sink.stop(5_000));
@@ -771,9 +846,12 @@ async function main(): Promise<void> {
       syncDisks();
       await produce(gen, bootstrap, 'bench-warmup', warmup, size, extra);
       await settle(key);
-      const res = await produce(gen, bootstrap, `bench-${size}`, records, size, extra);
+      const res = await withReceiverCpu(sink.child.pid, () =>
+        produce(gen, bootstrap, `bench-${size}`, records, size, extra),
+      );
       results[key] = res;
       console.log(perfTestLine(`[sink  ${size === 1024 ? '1 KiB' : '100 B'}]`, res));
+      console.log(cpuLine(res, 'sink'));
       await sink.stop(5_000);
       const stats = lastJsonLine<{ records: number; crcErrors: number }>(sink.output);
       if (stats === null || stats.records !== warmup + records || stats.crcErrors !== 0) {
@@ -855,21 +933,34 @@ async function main(): Promise<void> {
       syncDisks();
       await produce(gen, bootstrap, 'bench-warmup', opts.warmup1k, 1024, extra);
       await settle('samsa1k');
-      results.samsa1k = await produce(gen, bootstrap, 'bench-1k', opts.records1k, 1024, extra);
+      const pid = broker.child.pid;
+      results.samsa1k = await withReceiverCpu(pid, () =>
+        produce(gen, bootstrap, 'bench-1k', opts.records1k, 1024, extra),
+      );
       console.log(perfTestLine('[samsa 1 KiB]', results.samsa1k));
+      console.log(cpuLine(results.samsa1k, 'broker'));
       await produce(gen, bootstrap, 'bench-warmup', opts.warmup100b, 100, extra);
       await settle('samsa100b');
-      results.samsa100b = await produce(gen, bootstrap, 'bench-100b', opts.records100b, 100, extra);
+      results.samsa100b = await withReceiverCpu(pid, () =>
+        produce(gen, bootstrap, 'bench-100b', opts.records100b, 100, extra),
+      );
       console.log(perfTestLine('[samsa 100 B]', results.samsa100b));
+      console.log(cpuLine(results.samsa100b, 'broker'));
 
       // 3. Consume everything back.
       if (opts.phases.has('consume')) {
         await settle('consume1k');
-        results.consume1k = await consume(gen, bootstrap, 'bench-1k', opts.records1k);
+        results.consume1k = await withReceiverCpu(pid, () =>
+          consume(gen, bootstrap, 'bench-1k', opts.records1k),
+        );
         console.log(consumeLine('[consume 1 KiB]', results.consume1k));
+        console.log(cpuLine(results.consume1k, 'broker'));
         await settle('consume100b');
-        results.consume100b = await consume(gen, bootstrap, 'bench-100b', opts.records100b);
+        results.consume100b = await withReceiverCpu(pid, () =>
+          consume(gen, bootstrap, 'bench-100b', opts.records100b),
+        );
         console.log(consumeLine('[consume 100 B]', results.consume100b));
+        console.log(cpuLine(results.consume100b, 'broker'));
         for (const [r, n, size] of [
           [results.consume1k, opts.records1k, 1024],
           [results.consume100b, opts.records100b, 100],
@@ -976,6 +1067,8 @@ async function main(): Promise<void> {
       seconds: r.seconds,
       recordsPerSec: r.records / r.seconds,
       mbPerSec: r.bytes / MB / r.seconds,
+      clientCpuSeconds: r.cpuSeconds ?? null,
+      receiverCpuSeconds: r.receiverCpuSeconds ?? null,
     };
   const missed = checks.filter((c) => c.ok === false).map((c) => c.what);
   console.log(
@@ -994,6 +1087,7 @@ async function main(): Promise<void> {
       targets: TARGETS,
       missed,
       backgroundCpu: background,
+      pageCacheFillMBps: fillMBps,
     }),
   );
   await teardown();
