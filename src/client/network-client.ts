@@ -13,6 +13,8 @@ import type { MetadataResponse } from '../protocol/messages/generated/MetadataRe
 
 export class KafkaConnection {
   private socket: net.Socket | null = null;
+  /** Set once the socket closed (by us, the peer, or an idle timeout): sends then fail fast. */
+  closed = false;
   private correlationId = 0;
   private readonly inflight = new Map<
     number,
@@ -44,7 +46,10 @@ export class KafkaConnection {
     s.setTimeout(0);
     s.on('data', (d) => this.onData(d));
     s.on('error', (e) => this.failAll(e));
-    s.on('close', () => this.failAll(new Error(`connection to ${this.host}:${this.port} closed`)));
+    s.on('close', () => {
+      this.closed = true;
+      this.failAll(new Error(`connection to ${this.host}:${this.port} closed`));
+    });
     const av = (await this.send(ApiKey.ApiVersions, 0, {})) as ApiVersionsResponse;
     for (const k of av.apiKeys) this.versions.set(k.apiKey, { min: k.minVersion, max: k.maxVersion });
   }
@@ -62,6 +67,8 @@ export class KafkaConnection {
   send(apiKey: number, version: number, body: unknown): Promise<unknown> {
     const spec = API_SPECS.get(apiKey);
     if (!spec) return Promise.reject(new Error(`unknown API ${apiKey}`));
+    if (this.closed || !this.socket)
+      return Promise.reject(new Error(`connection to ${this.host}:${this.port} closed`));
     const correlationId = this.correlationId++;
     const w = new Writer();
     encodeRequestHeader(w, { apiKey, apiVersion: version, correlationId, clientId: this.clientId });
@@ -122,6 +129,7 @@ export class KafkaConnection {
   }
 
   close(): void {
+    this.closed = true;
     this.socket?.destroy();
   }
 }

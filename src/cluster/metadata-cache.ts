@@ -92,6 +92,38 @@ export class MetadataCache extends EventEmitter {
     this.emit('partitionsChanged', [p]);
   }
 
+  /** Sets one partition's assignment and state (UpdateMetadata), creating the topic if new. */
+  updatePartition(
+    topic: string,
+    topicId: string | null,
+    partition: number,
+    replicas: number[],
+    state: LeaderIsrAndControllerEpoch,
+  ): PartitionMetadata {
+    let t = this.topics.get(topic);
+    if (!t) this.topics.set(topic, (t = { name: topic, topicId, partitions: new Map() }));
+    if (topicId !== null) t.topicId = topicId;
+    const prev = t.partitions.get(partition);
+    const pm: PartitionMetadata = {
+      topic,
+      partition,
+      replicas,
+      addingReplicas: prev?.addingReplicas ?? [],
+      removingReplicas: prev?.removingReplicas ?? [],
+      state,
+    };
+    t.partitions.set(partition, pm);
+    return pm;
+  }
+
+  /** Drops a partition (a topic being deleted); the topic goes with its last partition. */
+  removePartition(topic: string, partition: number): void {
+    const t = this.topics.get(topic);
+    if (!t) return;
+    t.partitions.delete(partition);
+    if (t.partitions.size === 0) this.removeTopic(topic);
+  }
+
   removeTopic(name: string): void {
     const t = this.topics.get(name);
     if (!t) return;

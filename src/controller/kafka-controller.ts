@@ -1,42 +1,78 @@
-// The controller (Kafka's KafkaController, ZooKeeper mode): every broker races for the
-// ephemeral /controller znode; the winner bumps /controller_epoch and from then on brings new
-// partitions online (initial leader = first live replica in assignment order, ISR = live
-// replicas) and completes topic deletions requested under /admin/delete_topics. Losers watch
-// /controller and run for election when it disappears.
+// The controller (Kafka's KafkaController, ZooKeeper mode). Every broker races for the ephemeral
+// /controller znode; the winner bumps /controller_epoch, loads its context from ZooKeeper and
+// from then on decides leadership: new partitions go online (leader = first live replica, ISR =
+// live replicas), offline partitions get a leader from the ISR (unclean only when allowed),
+// replicas of dead brokers leave the ISR, ISR changes arrive through AlterPartition, controlled
+// shutdown moves leadership away, preferred leaders are restored, topics are deleted. Every
+// decision reaches brokers as LeaderAndIsr / UpdateMetadata / StopReplica. Events run one at a
+// time (Kafka's single controller event thread). Losers watch /controller.
 //
-// Not yet here (the cluster issue): LeaderAndIsr/UpdateMetadata/StopReplica to brokers, leader
-// failover, ISR changes, controlled shutdown. Brokers learn leadership from ZooKeeper watches.
-// The npm ZooKeeper client has no multi(), so writes are fenced by re-checking that
-// /controller_epoch still has our zkVersion right before each write instead of atomically.
+// Fencing: the npm ZooKeeper client has no multi(), so instead of Kafka's atomic
+// check(/controller_epoch)+write, each write is preceded by a check that /controller_epoch
+// still has our zkVersion, and partition state writes are conditional on the state znode's
+// version (the partition epoch) — a deposed controller fails one or the other.
 
-import { getLogger } from '../utils/logger';
-import { KafkaZkClient } from '../zk/kafka-zk-client';
+import { ErrorCode } from '../protocol/errors';
+import type { AlterPartitionRequest } from '../protocol/messages/generated/AlterPartitionRequest';
+import type { AlterPartitionResponseInit } from '../protocol/messages/generated/AlterPartitionResponse';
+import type { StopReplicaResponse } from '../protocol/messages/generated/StopReplicaResponse';
+import { LogConfig } from '../log/log-config';
+import { getLogger, Logger } from '../utils/logger';
+import { KafkaZkClient, randomUuid } from '../zk/kafka-zk-client';
 import { CreateMode, WatchEvent, ZkError } from '../zk/zk-client';
-import { ControllerEpochZNode, ControllerZNode, ZkPaths } from '../zk/zk-data';
+import { ControllerEpochZNode, ControllerZNode, LeaderIsrAndControllerEpoch, ZkPaths } from '../zk/zk-data';
+import { ControllerChannelManager } from './controller-channel-manager';
+import { ControllerContext, tpKey } from './controller-context';
+import { ControllerRequestBatch } from './controller-request-batch';
+import {
+  controlledShutdownPartitionLeaderElection,
+  Election,
+  offlinePartitionLeaderElection,
+  preferredReplicaPartitionLeaderElection,
+} from './partition-leader-election';
 
 export class ControllerMovedError extends Error {}
 
+export interface KafkaControllerConfig {
+  brokerId: number;
+  deleteTopicEnable: boolean;
+  interBrokerListener: string;
+  brokerProps: Record<string, string>;
+  autoLeaderRebalanceEnable: boolean;
+  leaderImbalanceCheckIntervalMs: number;
+  leaderImbalancePerBrokerPercentage: number;
+  requestTimeoutMs: number;
+}
+
+type TP = { topic: string; partition: number };
+
 export class KafkaController {
-  private readonly log;
-  private readonly stateChangeLog;
+  private readonly log: Logger;
+  private readonly stateChangeLog: Logger;
   activeControllerId = -1;
-  epoch = 0;
-  private epochZkVersion = -1;
   private stopped = false;
-  /** Controller events run one at a time, as Kafka's ControllerEventManager does. */
   private chain: Promise<void> = Promise.resolve();
+  private readonly ctx: ControllerContext;
+  private channel: ControllerChannelManager | null = null;
+  private rebalanceTimer: NodeJS.Timeout | null = null;
+  private readonly brokerId: number;
 
   constructor(
     private readonly zkClient: KafkaZkClient,
-    private readonly brokerId: number,
-    private readonly deleteTopicEnable: boolean,
+    private readonly cfg: KafkaControllerConfig,
   ) {
-    this.log = getLogger('kafka.controller.KafkaController', `[Controller id=${brokerId}]`);
-    this.stateChangeLog = getLogger('state.change.logger', `[Controller id=${brokerId}]`);
+    this.brokerId = cfg.brokerId;
+    this.ctx = new ControllerContext(cfg.interBrokerListener);
+    this.log = getLogger('kafka.controller.KafkaController', `[Controller id=${this.brokerId}]`);
+    this.stateChangeLog = getLogger('state.change.logger', `[Controller id=${this.brokerId}]`);
   }
 
   get isActive(): boolean {
     return this.activeControllerId === this.brokerId && !this.stopped;
+  }
+
+  get epoch(): number {
+    return this.ctx.epoch;
   }
 
   async startup(): Promise<void> {
@@ -48,42 +84,43 @@ export class KafkaController {
     const wasActive = this.isActive;
     this.stopped = true;
     await this.chain;
-    if (wasActive) {
-      try {
-        await this.zkClient.zk.delete(ZkPaths.controller);
-      } catch {
-        // session closing: ZooKeeper removes the ephemeral anyway
-      }
-    }
+    this.onResignation();
+    if (wasActive) await this.zkClient.zk.delete(ZkPaths.controller).catch(() => undefined);
   }
 
-  private enqueue(name: string, fn: () => Promise<void>): Promise<void> {
-    this.chain = this.chain.then(async () => {
-      if (this.stopped) return;
+  private enqueue<T>(name: string, fn: () => Promise<T>): Promise<T | undefined> {
+    const run = this.chain.then(async () => {
+      if (this.stopped) return undefined;
       try {
-        await fn();
+        return await fn();
       } catch (e) {
         if (e instanceof ControllerMovedError) {
-          this.log.info(`Controller moved to another broker during ${name}; resigning.`);
-          this.resign();
+          this.log.info(
+            `Controller moved to another broker when processing ${name}. Trigger controller move listener immediately`,
+          );
+          await this.elect().catch(() => undefined);
         } else this.log.error(`Error processing event ${name}: ${(e as Error).stack}`);
+        return undefined;
       }
     });
-    return this.chain;
+    this.chain = run.then(() => undefined);
+    return run;
   }
+
+  // ---- election and failover ------------------------------------------------------------
 
   private readonly onControllerChange = (ev: WatchEvent) => {
     void this.enqueue(ev === WatchEvent.Deleted ? 'Reelect' : 'ControllerChange', () => this.elect());
   };
 
-  /** Reads /controller (re-arming the watch); runs for election when nobody holds it. */
   private async elect(): Promise<void> {
     const current = await this.zkClient.getControllerId(this.onControllerChange);
     if (current !== -1) {
-      if (this.activeControllerId === this.brokerId && current !== this.brokerId) this.resign();
+      if (this.isActive && current !== this.brokerId) this.onResignation();
       this.activeControllerId = current;
       return;
     }
+    if (this.isActive) this.onResignation();
     const epochNode = await this.readOrCreateEpoch();
     try {
       await this.zkClient.zk.create(
@@ -104,16 +141,15 @@ export class KafkaController {
         ControllerEpochZNode.encode(epochNode.epoch + 1),
         epochNode.version,
       );
-      this.epoch = epochNode.epoch + 1;
-      this.epochZkVersion = stat.version;
+      this.ctx.epoch = epochNode.epoch + 1;
+      this.ctx.epochZkVersion = stat.version;
     } catch (e) {
-      // Somebody bumped the epoch under us: give the znode back and let them win.
       await this.zkClient.zk.delete(ZkPaths.controller).catch(() => undefined);
       throw e;
     }
     this.activeControllerId = this.brokerId;
     this.log.info(
-      `${this.brokerId} successfully elected as the controller. Epoch incremented to ${this.epoch} and epoch zk version is now ${this.epochZkVersion}`,
+      `${this.brokerId} successfully elected as the controller. Epoch incremented to ${this.ctx.epoch} and epoch zk version is now ${this.ctx.epochZkVersion}`,
     );
     await this.onControllerFailover();
   }
@@ -130,84 +166,822 @@ export class KafkaController {
     }
   }
 
-  private resign(): void {
+  private onResignation(): void {
     if (this.activeControllerId === this.brokerId) this.log.info('Resigned');
     this.activeControllerId = -1;
-    this.epochZkVersion = -1;
+    if (this.rebalanceTimer) clearInterval(this.rebalanceTimer);
+    this.rebalanceTimer = null;
+    this.channel?.shutdown();
+    this.channel = null;
+    this.ctx.reset();
   }
 
   /** The fence: our epoch's zkVersion must still be current before any controller write. */
   private async checkEpoch(): Promise<void> {
     const r = await this.zkClient.zk.getData(ZkPaths.controllerEpoch);
-    if (!r || r.stat.version !== this.epochZkVersion) throw new ControllerMovedError();
+    if (!r || r.stat.version !== this.ctx.epochZkVersion) throw new ControllerMovedError();
+  }
+
+  private newBatch(): ControllerRequestBatch {
+    return new ControllerRequestBatch(this.ctx, this.channel!, this.brokerId);
   }
 
   private async onControllerFailover(): Promise<void> {
-    await this.processTopicChange();
-    await this.processTopicDeletion();
-  }
-
-  private async processTopicChange(): Promise<void> {
-    if (!this.isActive) return;
-    const topics = await this.zkClient.getAllTopics(
-      () => void this.enqueue('TopicChange', () => this.processTopicChange()),
-    );
-    for (const topic of topics) await this.onlineNewPartitions(topic);
-  }
-
-  /** NewPartition -> OnlinePartition for partitions that have no state znode yet. */
-  private async onlineNewPartitions(topic: string): Promise<void> {
-    const assignment = await this.zkClient.getTopicAssignment(topic, (ev) => {
-      if (ev === WatchEvent.Changed)
-        void this.enqueue('PartitionModifications', () => this.onlineNewPartitions(topic));
-    });
-    if (!assignment) return;
-    const live = new Set(await this.zkClient.getBrokerIds());
-    for (const [partition, replicas] of [...assignment.partitions].sort((a, b) => a[0] - b[0])) {
-      if (await this.zkClient.getPartitionState(topic, partition)) continue;
-      const liveReplicas = replicas.filter((r) => live.has(r));
-      if (liveReplicas.length === 0) {
-        this.stateChangeLog.error(
-          `Controller ${this.brokerId} epoch ${this.epoch} failed to change state for partition ${topic}-${partition} from NewPartition to OnlinePartition: no assigned replica is alive (${replicas.join(',')})`,
+    this.log.info('Initializing controller context');
+    this.channel = new ControllerChannelManager(this.brokerId, this.cfg.requestTimeoutMs);
+    await this.zkClient.zk
+      .setData(ZkPaths.feature, Buffer.from('{"version":2,"status":1,"features":{}}'))
+      .catch(async () => {
+        await this.zkClient.zk.createRecursive(
+          ZkPaths.feature,
+          Buffer.from('{"version":2,"status":1,"features":{}}'),
         );
+      });
+    await this.loadBrokers(true);
+    await this.loadTopics(true);
+    for (const t of await this.zkClient.getTopicsMarkedForDeletion(this.onDeleteTopicsChange))
+      if (this.ctx.assignments.has(t)) this.ctx.topicsToBeDeleted.add(t);
+
+    // Brokers need the broker list before LeaderAndIsr (Kafka sends it first).
+    const batch = this.newBatch();
+    batch.addUpdateMetadata([...this.ctx.liveBrokers.keys()], []);
+    batch.send();
+    // Replicas on live brokers learn the current state.
+    const all = this.ctx.allPartitions().filter((tp) => !this.ctx.topicsToBeDeleted.has(tp.topic));
+    const b2 = this.newBatch();
+    for (const tp of all) {
+      const s = this.ctx.state(tp.topic, tp.partition);
+      if (!s) continue;
+      const replicas = this.ctx.assignment(tp.topic, tp.partition)!.replicas;
+      b2.addLeaderAndIsr(
+        replicas.filter((r) => this.ctx.isLive(r)),
+        tp.topic,
+        tp.partition,
+        false,
+      );
+    }
+    b2.send();
+    await this.electOfflineAndNewPartitions();
+    await this.resumeDeletions();
+    if (this.cfg.autoLeaderRebalanceEnable) {
+      this.rebalanceTimer = setInterval(
+        () => void this.enqueue('AutoPreferredReplicaLeaderElection', () => this.checkLeaderImbalance()),
+        this.cfg.leaderImbalanceCheckIntervalMs,
+      );
+      this.rebalanceTimer.unref();
+    }
+    this.log.info(`Ready to serve as the new controller with epoch ${this.ctx.epoch}`);
+  }
+
+  // ---- loading from ZooKeeper -------------------------------------------------------------
+
+  private readonly onBrokersChange = () =>
+    void this.enqueue('BrokerChange', () => this.processBrokerChange());
+  private readonly onTopicsChange = () => void this.enqueue('TopicChange', () => this.processTopicChange());
+  private readonly onDeleteTopicsChange = () =>
+    void this.enqueue('TopicDeletion', () => this.processTopicDeletion());
+
+  private async loadBrokers(
+    initial: boolean,
+  ): Promise<{ added: number[]; removed: number[]; bounced: number[] }> {
+    const ids = await this.zkClient.getBrokerIds(this.onBrokersChange);
+    const seen = new Set<number>();
+    const added: number[] = [];
+    const bounced: number[] = [];
+    for (const id of ids) {
+      const b = await this.zkClient.getBroker(id);
+      if (!b) continue;
+      seen.add(id);
+      const prev = this.ctx.liveBrokers.get(id);
+      if (!prev) added.push(id);
+      else if (prev.epoch !== b.epoch) bounced.push(id);
+      this.ctx.liveBrokers.set(id, b);
+    }
+    const removed = [...this.ctx.liveBrokers.keys()].filter((id) => !seen.has(id));
+    for (const id of removed) {
+      this.ctx.liveBrokers.delete(id);
+      this.ctx.shuttingDownBrokerIds.delete(id);
+    }
+    for (const id of [...added, ...bounced]) {
+      const b = this.ctx.liveBrokers.get(id)!;
+      const ep = b.endpoints.find((e) => e.listenerName === this.cfg.interBrokerListener) ?? b.endpoints[0];
+      if (bounced.includes(id)) this.channel?.removeBroker(id);
+      if (ep) this.channel?.addBroker(id, ep.host, ep.port);
+    }
+    for (const id of removed) this.channel?.removeBroker(id);
+    if (initial)
+      this.log.info(
+        `Initialized broker epochs cache: ${JSON.stringify(Object.fromEntries([...this.ctx.liveBrokers].map(([k, v]) => [k, v.epoch])))}`,
+      );
+    return { added, removed, bounced };
+  }
+
+  private async loadTopics(initial: boolean): Promise<string[]> {
+    const topics = await this.zkClient.getAllTopics(this.onTopicsChange);
+    const fresh: string[] = [];
+    for (const t of [...this.ctx.assignments.keys()]) if (!topics.includes(t)) this.ctx.removeTopic(t);
+    for (const t of topics) {
+      if (this.ctx.assignments.has(t)) continue;
+      if (await this.loadTopic(t)) fresh.push(t);
+    }
+    if (initial) this.log.info(`Initialized controller context with ${this.ctx.assignments.size} topics`);
+    return fresh;
+  }
+
+  /** Reads a topic's assignment (watching it) and its partition states into the context. */
+  private async loadTopic(topic: string): Promise<boolean> {
+    const a = await this.zkClient.getTopicAssignment(topic, (ev) => {
+      if (ev === WatchEvent.Changed)
+        void this.enqueue('PartitionModifications', () => this.processPartitionModifications(topic));
+    });
+    if (!a) return false;
+    if (a.topicId === null) {
+      // Kafka assigns missing topic ids (IBP >= 2.8) at failover / creation.
+      a.topicId = randomUuid();
+      await this.checkEpoch();
+      await this.zkClient.setTopicAssignment(topic, a);
+    }
+    this.ctx.topicIds.set(topic, a.topicId);
+    const parts = new Map<
+      number,
+      { replicas: number[]; addingReplicas: number[]; removingReplicas: number[] }
+    >();
+    for (const [p, replicas] of a.partitions) {
+      parts.set(p, {
+        replicas,
+        addingReplicas: a.addingReplicas.get(p) ?? [],
+        removingReplicas: a.removingReplicas.get(p) ?? [],
+      });
+      const s = await this.zkClient.getPartitionState(topic, p);
+      if (s) this.ctx.partitionStates.set(tpKey(topic, p), s);
+    }
+    this.ctx.assignments.set(topic, parts);
+    return true;
+  }
+
+  // ---- partition state machine ---------------------------------------------------------------
+
+  /** Writes a new leader/ISR (conditional on the partition epoch) and returns the stored state. */
+  private async writeState(
+    tp: TP,
+    next: Omit<LeaderIsrAndControllerEpoch, 'partitionEpoch'>,
+    expectedVersion: number,
+  ): Promise<LeaderIsrAndControllerEpoch> {
+    await this.checkEpoch();
+    const version = await this.zkClient.updatePartitionState(tp.topic, tp.partition, next, expectedVersion);
+    const s = { ...next, partitionEpoch: version };
+    this.ctx.partitionStates.set(tpKey(tp.topic, tp.partition), s);
+    return s;
+  }
+
+  /** New → Online: first live replica leads, live replicas form the ISR, epoch 0. */
+  private async initializeLeaderAndIsr(tp: TP, batch: ControllerRequestBatch): Promise<boolean> {
+    const replicas = this.ctx.assignment(tp.topic, tp.partition)!.replicas;
+    const live = replicas.filter((r) => this.ctx.isLive(r));
+    if (live.length === 0) {
+      this.stateChangeLog.error(
+        `Controller ${this.brokerId} epoch ${this.ctx.epoch} failed to change state for partition ${tp.topic}-${tp.partition} from NewPartition to OnlinePartition: No assigned replica is alive (${replicas.join(',')})`,
+      );
+      return false;
+    }
+    const state = {
+      leader: live[0],
+      leaderEpoch: 0,
+      isr: live,
+      controllerEpoch: this.ctx.epoch,
+      leaderRecoveryState: 0,
+    };
+    await this.checkEpoch();
+    try {
+      await this.zkClient.createPartitionState(tp.topic, tp.partition, state);
+    } catch (e) {
+      if (e instanceof ZkError && e.isNodeExists) {
+        const existing = await this.zkClient.getPartitionState(tp.topic, tp.partition);
+        if (existing) this.ctx.partitionStates.set(tpKey(tp.topic, tp.partition), existing);
+        return false;
+      }
+      throw e;
+    }
+    this.ctx.partitionStates.set(tpKey(tp.topic, tp.partition), { ...state, partitionEpoch: 0 });
+    this.stateChangeLog.info(
+      `Changed partition ${tp.topic}-${tp.partition} from NewPartition to OnlinePartition with state LeaderAndIsr(leader=${state.leader}, leaderEpoch=0, isr=${live.join(',')}, leaderRecoveryState=RECOVERED, partitionEpoch=0)`,
+    );
+    batch.addLeaderAndIsr(live, tp.topic, tp.partition, true);
+    return true;
+  }
+
+  private uncleanAllowed(topic: string, overrides: Record<string, string>): boolean {
+    return LogConfig.fromProperties(this.cfg.brokerProps, overrides).uncleanLeaderElectionEnable;
+  }
+
+  /**
+   * Runs `elect` on the partition with the freshest state from ZooKeeper, retrying on a
+   * concurrent change; sends LeaderAndIsr to `recipients`. Returns the new state or null.
+   */
+  private async electLeader(
+    tp: TP,
+    batch: ControllerRequestBatch,
+    elect: (current: LeaderIsrAndControllerEpoch, assignment: number[]) => Election | null,
+    recipients: (assignment: number[]) => number[],
+    reason: string,
+  ): Promise<LeaderIsrAndControllerEpoch | null> {
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const current = await this.zkClient.getPartitionState(tp.topic, tp.partition);
+      if (!current) return null;
+      if (current.controllerEpoch > this.ctx.epoch) throw new ControllerMovedError();
+      const assignment = this.ctx.assignment(tp.topic, tp.partition)!.replicas;
+      const e = elect(current, assignment);
+      if (!e) {
+        this.ctx.partitionStates.set(tpKey(tp.topic, tp.partition), current);
+        this.stateChangeLog.error(
+          `Controller ${this.brokerId} epoch ${this.ctx.epoch} failed to elect a leader for partition ${tp.topic}-${tp.partition} (${reason}): no eligible replica among assigned [${assignment.join(',')}], ISR [${current.isr.join(',')}]`,
+        );
+        return null;
+      }
+      try {
+        const s = await this.writeState(
+          tp,
+          {
+            leader: e.leader,
+            leaderEpoch: current.leaderEpoch + 1,
+            isr: e.isr,
+            controllerEpoch: this.ctx.epoch,
+            leaderRecoveryState: e.leaderRecoveryState,
+          },
+          current.partitionEpoch,
+        );
+        this.stateChangeLog.info(
+          `Changed partition ${tp.topic}-${tp.partition} to OnlinePartition with state LeaderAndIsr(leader=${s.leader}, leaderEpoch=${s.leaderEpoch}, isr=${s.isr.join(',')}, leaderRecoveryState=${s.leaderRecoveryState ? 'RECOVERING' : 'RECOVERED'}, partitionEpoch=${s.partitionEpoch}) (${reason})`,
+        );
+        batch.addLeaderAndIsr(recipients(assignment), tp.topic, tp.partition, false);
+        return s;
+      } catch (err) {
+        if (err instanceof ZkError && err.isBadVersion) continue;
+        throw err;
+      }
+    }
+    return null;
+  }
+
+  /** New and offline partitions (no state, or a dead leader) go online. */
+  private async electOfflineAndNewPartitions(only?: TP[]): Promise<void> {
+    const batch = this.newBatch();
+    const topicConfigs = new Map<string, Record<string, string>>();
+    for (const tp of only ?? this.ctx.allPartitions()) {
+      if (this.ctx.topicsToBeDeleted.has(tp.topic)) continue;
+      const s = this.ctx.state(tp.topic, tp.partition);
+      if (!s) {
+        await this.initializeLeaderAndIsr(tp, batch);
         continue;
       }
-      const state = {
-        leader: liveReplicas[0],
-        leaderEpoch: 0,
-        isr: liveReplicas,
-        controllerEpoch: this.epoch,
-        leaderRecoveryState: 0,
-      };
-      await this.checkEpoch();
-      try {
-        await this.zkClient.createPartitionState(topic, partition, state);
-      } catch (e) {
-        if (e instanceof ZkError && e.isNodeExists) continue;
-        throw e;
-      }
-      this.stateChangeLog.info(
-        `Changed partition ${topic}-${partition} from NewPartition to OnlinePartition with state LeaderAndIsr(leader=${state.leader}, leaderEpoch=0, isr=${state.isr.join(',')}, partitionEpoch=0)`,
+      if (s.leader >= 0 && this.ctx.isLive(s.leader)) continue;
+      let overrides = topicConfigs.get(tp.topic);
+      if (!overrides)
+        topicConfigs.set(tp.topic, (overrides = await this.zkClient.getEntityConfig('topics', tp.topic)));
+      const unclean = this.uncleanAllowed(tp.topic, overrides);
+      const r = await this.electLeader(
+        tp,
+        batch,
+        (cur, a) =>
+          offlinePartitionLeaderElection(
+            a,
+            cur.isr,
+            (id) => this.ctx.isLive(id),
+            unclean,
+            cur.leaderRecoveryState,
+          ),
+        (a) => a.filter((r2) => this.ctx.isLive(r2)),
+        'offline partition election',
       );
+      if (!r) {
+        // Still offline: record "no leader" so metadata reports LEADER_NOT_AVAILABLE.
+        const cur = this.ctx.state(tp.topic, tp.partition)!;
+        if (cur.leader !== -1 && !this.ctx.isLive(cur.leader)) {
+          try {
+            await this.writeState(
+              tp,
+              { ...cur, leader: -1, leaderEpoch: cur.leaderEpoch + 1, controllerEpoch: this.ctx.epoch },
+              cur.partitionEpoch,
+            );
+          } catch (e) {
+            if (!(e instanceof ZkError && e.isBadVersion)) throw e;
+          }
+          batch.addUpdateMetadata([...this.ctx.liveBrokers.keys()], [tp]);
+        }
+      }
+    }
+    batch.send();
+  }
+
+  // ---- broker changes --------------------------------------------------------------------
+
+  private async processBrokerChange(): Promise<void> {
+    if (!this.isActive) return;
+    const { added, removed, bounced } = await this.loadBrokers(false);
+    if (added.length + removed.length + bounced.length === 0) return;
+    this.log.info(
+      `Newly added brokers: ${added.join(',')}, deleted brokers: ${removed.join(',')}, bounced brokers: ${bounced.join(',')}, all live brokers: ${this.ctx.liveBrokerIds().join(',')}`,
+    );
+    const dead = [...removed, ...bounced];
+    if (dead.length > 0) await this.onBrokerFailure(dead);
+    const fresh = [...added, ...bounced];
+    if (fresh.length > 0) await this.onBrokerStartup(fresh);
+  }
+
+  private async onBrokerStartup(ids: number[]): Promise<void> {
+    const batch = this.newBatch();
+    const existing = [...this.ctx.liveBrokers.keys()].filter((id) => !ids.includes(id));
+    batch.addUpdateMetadata(existing, []);
+    const withState = this.ctx
+      .allPartitions()
+      .filter((tp) => this.ctx.state(tp.topic, tp.partition) && !this.ctx.topicsToBeDeleted.has(tp.topic));
+    batch.addUpdateMetadata(ids, withState);
+    for (const id of ids)
+      for (const tp of this.ctx.partitionsOnBroker(id))
+        if (this.ctx.state(tp.topic, tp.partition) && !this.ctx.topicsToBeDeleted.has(tp.topic))
+          batch.addLeaderAndIsr([id], tp.topic, tp.partition, false);
+    batch.send();
+    await this.electOfflineAndNewPartitions();
+    await this.resumeDeletions();
+  }
+
+  private async onBrokerFailure(ids: number[]): Promise<void> {
+    // Leaders on dead brokers: elect new ones from the ISR.
+    await this.electOfflineAndNewPartitions(
+      this.ctx.allPartitions().filter((tp) => {
+        const s = this.ctx.state(tp.topic, tp.partition);
+        return s !== undefined && ids.includes(s.leader);
+      }),
+    );
+    // Dead followers leave the ISR (OfflineReplica), unless they are its last member.
+    const batch = this.newBatch();
+    for (const id of ids) await this.removeReplicaFromIsr(id, batch);
+    batch.addUpdateMetadata([...this.ctx.liveBrokers.keys()], []);
+    batch.send();
+  }
+
+  /** OfflineReplica transition: drop `replica` from every ISR it is in (leader -1 if it led). */
+  private async removeReplicaFromIsr(replica: number, batch: ControllerRequestBatch): Promise<void> {
+    for (const tp of this.ctx.partitionsOnBroker(replica)) {
+      if (this.ctx.topicsToBeDeleted.has(tp.topic)) continue;
+      for (let attempt = 0; attempt < 5; attempt++) {
+        const cur = await this.zkClient.getPartitionState(tp.topic, tp.partition);
+        if (!cur || !cur.isr.includes(replica)) break;
+        if (cur.controllerEpoch > this.ctx.epoch) throw new ControllerMovedError();
+        const isr = cur.isr.length === 1 ? cur.isr : cur.isr.filter((r) => r !== replica);
+        const leader = cur.leader === replica ? -1 : cur.leader;
+        try {
+          const s = await this.writeState(
+            tp,
+            { ...cur, leader, isr, leaderEpoch: cur.leaderEpoch + 1, controllerEpoch: this.ctx.epoch },
+            cur.partitionEpoch,
+          );
+          this.stateChangeLog.info(
+            `Changed partition ${tp.topic}-${tp.partition} state to LeaderAndIsr(leader=${s.leader}, leaderEpoch=${s.leaderEpoch}, isr=${s.isr.join(',')}) after removing replica ${replica} from the ISR`,
+          );
+          const others = this.ctx
+            .assignment(tp.topic, tp.partition)!
+            .replicas.filter((r) => r !== replica && this.ctx.isLiveOrShuttingDown(r));
+          batch.addLeaderAndIsr(others, tp.topic, tp.partition, false);
+          break;
+        } catch (e) {
+          if (!(e instanceof ZkError && e.isBadVersion)) throw e;
+        }
+      }
     }
   }
 
+  // ---- topics ------------------------------------------------------------------------------
+
+  private async processTopicChange(): Promise<void> {
+    if (!this.isActive) return;
+    const fresh = await this.loadTopics(false);
+    if (fresh.length === 0) return;
+    this.log.info(`New topics: [${fresh.join(',')}]`);
+    await this.electOfflineAndNewPartitions(
+      this.ctx.allPartitions().filter((tp) => fresh.includes(tp.topic)),
+    );
+  }
+
+  private async processPartitionModifications(topic: string): Promise<void> {
+    if (!this.isActive || !this.ctx.assignments.has(topic)) return;
+    const a = await this.zkClient.getTopicAssignment(topic, (ev) => {
+      if (ev === WatchEvent.Changed)
+        void this.enqueue('PartitionModifications', () => this.processPartitionModifications(topic));
+    });
+    if (!a) return;
+    const known = this.ctx.assignments.get(topic)!;
+    const added: TP[] = [];
+    for (const [p, replicas] of a.partitions) {
+      if (known.has(p)) {
+        const k = known.get(p)!;
+        k.replicas = replicas;
+        k.addingReplicas = a.addingReplicas.get(p) ?? [];
+        k.removingReplicas = a.removingReplicas.get(p) ?? [];
+        continue;
+      }
+      known.set(p, {
+        replicas,
+        addingReplicas: a.addingReplicas.get(p) ?? [],
+        removingReplicas: a.removingReplicas.get(p) ?? [],
+      });
+      added.push({ topic, partition: p });
+    }
+    if (added.length > 0) {
+      this.log.info(
+        `New partitions to be added ${added.map((tp) => `${tp.topic}-${tp.partition}`).join(',')}`,
+      );
+      await this.electOfflineAndNewPartitions(added);
+    }
+  }
+
+  private readonly pendingStopReplica = new Map<string, Set<number>>();
+
   private async processTopicDeletion(): Promise<void> {
     if (!this.isActive) return;
-    const marked = await this.zkClient.getTopicsMarkedForDeletion(
-      () => void this.enqueue('TopicDeletion', () => this.processTopicDeletion()),
-    );
+    const marked = await this.zkClient.getTopicsMarkedForDeletion(this.onDeleteTopicsChange);
     for (const topic of marked) {
       await this.checkEpoch();
-      if (!this.deleteTopicEnable) {
+      if (!this.cfg.deleteTopicEnable) {
         this.log.info(`Removing ${topic} from /admin/delete_topics since delete.topic.enable is false`);
         await this.zkClient.zk.deleteRecursive(ZkPaths.deleteTopic(topic));
         continue;
       }
-      // Brokers drop their replicas when the topic leaves /brokers/topics (they watch it);
-      // StopReplica(delete=true) replaces that once controller requests exist.
-      await this.zkClient.deleteTopicZNodes(topic);
-      this.log.info(`Deletion of topic ${topic} successfully completed`);
+      if (!this.ctx.assignments.has(topic)) {
+        await this.zkClient.zk.deleteRecursive(ZkPaths.deleteTopic(topic));
+        continue;
+      }
+      this.ctx.topicsToBeDeleted.add(topic);
+    }
+    await this.resumeDeletions();
+  }
+
+  /**
+   * Deletes queued topics whose replicas are all on live brokers: UpdateMetadata with
+   * LeaderDuringDelete, StopReplica(delete) to every replica, znodes removed once all answered.
+   * Topics with a replica on a dead broker wait for it (Kafka's "ineligible for deletion").
+   */
+  private async resumeDeletions(): Promise<void> {
+    for (const topic of [...this.ctx.topicsToBeDeleted]) {
+      if (this.pendingStopReplica.has(topic)) continue;
+      const parts = [...(this.ctx.assignments.get(topic)?.entries() ?? [])];
+      const replicas = new Set(parts.flatMap(([, a]) => a.replicas));
+      if ([...replicas].some((r) => !this.ctx.isLiveOrShuttingDown(r))) {
+        this.log.info(`Topic ${topic} is ineligible for deletion: a replica is on a dead broker`);
+        continue;
+      }
+      this.log.info(`Topic deletion callback for ${topic}`);
+      const batch = this.newBatch();
+      batch.addUpdateMetadata(
+        [...this.ctx.liveBrokers.keys()],
+        parts.map(([p]) => ({ topic, partition: p })),
+      );
+      for (const [p, a] of parts) for (const r of a.replicas) batch.addStopReplica(r, topic, p, true);
+      const waiting = new Set(replicas);
+      this.pendingStopReplica.set(topic, waiting);
+      batch.send((brokerId, resp) => {
+        // null: a broker that does not serve StopReplica drops the replica when the topic
+        // leaves its metadata (UpdateMetadata with LeaderDuringDelete above).
+        const r = (resp as StopReplicaResponse | null) ?? { errorCode: ErrorCode.NONE };
+        if (r.errorCode !== ErrorCode.NONE) {
+          this.log.warn(
+            `StopReplica for topic ${topic} failed on broker ${brokerId} (error ${r.errorCode}); retrying later`,
+          );
+          this.pendingStopReplica.delete(topic);
+          return;
+        }
+        waiting.delete(brokerId);
+        if (waiting.size === 0)
+          void this.enqueue('TopicDeletionStopReplicaResponseReceived', () =>
+            this.completeDeleteTopic(topic),
+          );
+      });
+      if (waiting.size === 0) await this.completeDeleteTopic(topic);
     }
   }
+
+  private async completeDeleteTopic(topic: string): Promise<void> {
+    this.pendingStopReplica.delete(topic);
+    if (!this.isActive) return;
+    await this.checkEpoch();
+    await this.zkClient.deleteTopicZNodes(topic);
+    this.ctx.removeTopic(topic);
+    this.log.info(`Deletion of topic ${topic} successfully completed`);
+  }
+
+  // ---- requests from brokers ---------------------------------------------------------------
+
+  /** AlterPartition (key 56): a leader's ISR change, validated and written (§8). */
+  alterPartition(req: AlterPartitionRequest, version: number): Promise<AlterPartitionResponseInit> {
+    return this.enqueue('AlterPartitionReceived', async () => this.processAlterPartition(req, version)).then(
+      (r) => r ?? { errorCode: ErrorCode.NOT_CONTROLLER, topics: [], throttleTimeMs: 0 },
+    );
+  }
+
+  private async processAlterPartition(
+    req: AlterPartitionRequest,
+    version: number,
+  ): Promise<AlterPartitionResponseInit> {
+    if (!this.isActive) return { errorCode: ErrorCode.NOT_CONTROLLER, topics: [], throttleTimeMs: 0 };
+    const broker = this.ctx.liveBrokers.get(req.brokerId);
+    if (!broker || (req.brokerEpoch !== -1n && BigInt(broker.epoch ?? -1) !== req.brokerEpoch))
+      return { errorCode: ErrorCode.STALE_BROKER_EPOCH, topics: [], throttleTimeMs: 0 };
+    const byId = new Map([...this.ctx.topicIds].filter(([, id]) => id).map(([t, id]) => [id as string, t]));
+    const batch = this.newBatch();
+    const topics = [];
+    for (const t of req.topics) {
+      const topic = version >= 2 ? byId.get(t.topicId) : t.topicName;
+      const partitions = [];
+      for (const p of t.partitions) {
+        const out = {
+          partitionIndex: p.partitionIndex,
+          errorCode: ErrorCode.NONE as number,
+          leaderId: -1,
+          leaderEpoch: -1,
+          isr: [] as number[],
+          leaderRecoveryState: 0,
+          partitionEpoch: -1,
+        };
+        const cur = topic ? this.ctx.state(topic, p.partitionIndex) : undefined;
+        if (!topic || !cur) {
+          out.errorCode =
+            version >= 2 && !topic ? ErrorCode.UNKNOWN_TOPIC_ID : ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
+          partitions.push(out);
+          continue;
+        }
+        const newIsr = version >= 3 ? p.newIsrWithEpochs.map((b) => b.brokerId) : p.newIsr;
+        const fill = (s: LeaderIsrAndControllerEpoch) =>
+          Object.assign(out, {
+            leaderId: s.leader,
+            leaderEpoch: s.leaderEpoch,
+            isr: s.isr,
+            leaderRecoveryState: s.leaderRecoveryState,
+            partitionEpoch: s.partitionEpoch,
+          });
+        if (p.partitionEpoch > cur.partitionEpoch || p.leaderEpoch > cur.leaderEpoch)
+          out.errorCode = ErrorCode.NOT_CONTROLLER;
+        else if (p.leaderEpoch < cur.leaderEpoch) out.errorCode = ErrorCode.FENCED_LEADER_EPOCH;
+        else if (sameIsr(newIsr, cur.isr) && p.leaderRecoveryState === cur.leaderRecoveryState) fill(cur);
+        else if (p.partitionEpoch < cur.partitionEpoch) out.errorCode = ErrorCode.INVALID_UPDATE_VERSION;
+        else if (
+          (p.leaderRecoveryState === 1 && newIsr.length > 1) ||
+          (cur.leaderRecoveryState === 0 && p.leaderRecoveryState === 1)
+        )
+          out.errorCode = ErrorCode.INVALID_REQUEST;
+        else if (newIsr.some((r) => !this.ctx.isLive(r)))
+          out.errorCode = version >= 2 ? ErrorCode.INELIGIBLE_REPLICA : ErrorCode.OPERATION_NOT_ATTEMPTED;
+        else {
+          try {
+            const s = await this.writeState(
+              { topic, partition: p.partitionIndex },
+              {
+                leader: cur.leader,
+                leaderEpoch: cur.leaderEpoch,
+                isr: newIsr,
+                controllerEpoch: this.ctx.epoch,
+                leaderRecoveryState: p.leaderRecoveryState,
+              },
+              p.partitionEpoch,
+            );
+            this.stateChangeLog.info(
+              `ISR for partition ${topic}-${p.partitionIndex} changed from [${cur.isr.join(',')}] to [${s.isr.join(',')}] by broker ${req.brokerId}, partition epoch ${s.partitionEpoch}`,
+            );
+            fill(s);
+            batch.addUpdateMetadata(
+              [...this.ctx.liveBrokers.keys()],
+              [{ topic, partition: p.partitionIndex }],
+            );
+          } catch (e) {
+            if (e instanceof ZkError && e.isBadVersion) out.errorCode = ErrorCode.INVALID_UPDATE_VERSION;
+            else throw e;
+          }
+        }
+        partitions.push(out);
+      }
+      topics.push({ topicName: t.topicName, topicId: t.topicId, partitions });
+    }
+    batch.send();
+    return { errorCode: ErrorCode.NONE, topics, throttleTimeMs: 0 };
+  }
+
+  /**
+   * ControlledShutdown (key 7): the broker stops counting as live; leaderships move to other
+   * ISR members, followers leave the ISR; answers with the partitions it still leads.
+   */
+  controlledShutdown(brokerId: number, brokerEpoch: bigint): Promise<{ errorCode: number; remaining: TP[] }> {
+    return this.enqueue('ControlledShutdown', async () =>
+      this.processControlledShutdown(brokerId, brokerEpoch),
+    ).then((r) => r ?? { errorCode: ErrorCode.NOT_CONTROLLER, remaining: [] });
+  }
+
+  private async processControlledShutdown(
+    brokerId: number,
+    brokerEpoch: bigint,
+  ): Promise<{ errorCode: number; remaining: TP[] }> {
+    if (!this.isActive) return { errorCode: ErrorCode.STALE_CONTROLLER_EPOCH, remaining: [] };
+    const b = this.ctx.liveBrokers.get(brokerId);
+    if (!b) return { errorCode: ErrorCode.BROKER_NOT_AVAILABLE, remaining: [] };
+    if (brokerEpoch !== -1n && brokerEpoch < BigInt(b.epoch ?? -1))
+      return { errorCode: ErrorCode.STALE_BROKER_EPOCH, remaining: [] };
+    this.ctx.shuttingDownBrokerIds.add(brokerId);
+    this.log.info(`Shutting down broker ${brokerId}`);
+    const batch = this.newBatch();
+    for (const tp of this.ctx.partitionsOnBroker(brokerId)) {
+      const a = this.ctx.assignment(tp.topic, tp.partition)!;
+      const s = this.ctx.state(tp.topic, tp.partition);
+      if (!s || a.replicas.length <= 1 || this.ctx.topicsToBeDeleted.has(tp.topic)) continue;
+      if (s.leader === brokerId) {
+        await this.electLeader(
+          tp,
+          batch,
+          (cur, assignment) =>
+            controlledShutdownPartitionLeaderElection(
+              assignment,
+              cur.isr,
+              (id) => this.ctx.isLiveOrShuttingDown(id),
+              this.ctx.shuttingDownBrokerIds,
+              cur.leaderRecoveryState,
+            ),
+          (assignment) => assignment.filter((r) => this.ctx.isLiveOrShuttingDown(r)),
+          'controlled shutdown',
+        );
+      } else {
+        batch.addStopReplica(brokerId, tp.topic, tp.partition, false);
+      }
+    }
+    batch.send();
+    const followerBatch = this.newBatch();
+    await this.removeReplicaFromIsrWhereFollower(brokerId, followerBatch);
+    followerBatch.send();
+    const remaining = this.ctx
+      .partitionsLedBy(brokerId)
+      .filter(
+        (tp) =>
+          this.ctx.assignment(tp.topic, tp.partition)!.replicas.length > 1 &&
+          !this.ctx.topicsToBeDeleted.has(tp.topic),
+      );
+    return { errorCode: ErrorCode.NONE, remaining };
+  }
+
+  private async removeReplicaFromIsrWhereFollower(
+    brokerId: number,
+    batch: ControllerRequestBatch,
+  ): Promise<void> {
+    for (const tp of this.ctx.partitionsOnBroker(brokerId)) {
+      const s = this.ctx.state(tp.topic, tp.partition);
+      const a = this.ctx.assignment(tp.topic, tp.partition)!;
+      if (
+        !s ||
+        s.leader === brokerId ||
+        a.replicas.length <= 1 ||
+        !s.isr.includes(brokerId) ||
+        s.isr.length <= 1
+      )
+        continue;
+      try {
+        const ns = await this.writeState(
+          tp,
+          {
+            ...s,
+            isr: s.isr.filter((r) => r !== brokerId),
+            leaderEpoch: s.leaderEpoch + 1,
+            controllerEpoch: this.ctx.epoch,
+          },
+          s.partitionEpoch,
+        );
+        this.stateChangeLog.info(
+          `Removed shutting-down broker ${brokerId} from the ISR of ${tp.topic}-${tp.partition}: [${ns.isr.join(',')}]`,
+        );
+        batch.addLeaderAndIsr(
+          a.replicas.filter((r) => r !== brokerId && this.ctx.isLiveOrShuttingDown(r)),
+          tp.topic,
+          tp.partition,
+          false,
+        );
+      } catch (e) {
+        if (!(e instanceof ZkError && e.isBadVersion)) throw e;
+      }
+    }
+  }
+
+  /**
+   * ElectLeaders (key 43): PREFERRED (0) or UNCLEAN (1) for the given partitions (null = all).
+   * Per-partition errors as Kafka: ELECTION_NOT_NEEDED, PREFERRED_LEADER_NOT_AVAILABLE,
+   * ELIGIBLE_LEADERS_NOT_AVAILABLE, UNKNOWN_TOPIC_OR_PARTITION, INVALID_TOPIC_EXCEPTION.
+   */
+  electLeaders(
+    type: number,
+    partitions: TP[] | null,
+  ): Promise<Array<TP & { errorCode: number; errorMessage: string | null }> | null> {
+    return this.enqueue('ReplicaLeaderElection', async () => {
+      if (!this.isActive) return null;
+      const batch = this.newBatch();
+      const out = [];
+      for (const tp of partitions ?? this.ctx.allPartitions()) {
+        const res = { ...tp, errorCode: ErrorCode.NONE as number, errorMessage: null as string | null };
+        out.push(res);
+        const s = this.ctx.state(tp.topic, tp.partition);
+        const a = this.ctx.assignment(tp.topic, tp.partition);
+        if (!s || !a) {
+          res.errorCode = ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
+          continue;
+        }
+        if (this.ctx.topicsToBeDeleted.has(tp.topic)) {
+          res.errorCode = ErrorCode.INVALID_TOPIC_EXCEPTION;
+          continue;
+        }
+        if (type === 0) {
+          if (s.leader === a.replicas[0]) {
+            res.errorCode = ErrorCode.ELECTION_NOT_NEEDED;
+            continue;
+          }
+          const r = await this.electLeader(
+            tp,
+            batch,
+            (cur, assignment) =>
+              preferredReplicaPartitionLeaderElection(
+                assignment,
+                cur.isr,
+                (id) => this.ctx.isLive(id),
+                cur.leaderRecoveryState,
+              ),
+            (assignment) => assignment.filter((x) => this.ctx.isLive(x)),
+            'preferred replica election',
+          );
+          if (!r) {
+            res.errorCode = ErrorCode.PREFERRED_LEADER_NOT_AVAILABLE;
+            res.errorMessage = `Failed to elect leader for partition ${tp.topic}-${tp.partition} under strategy PreferredReplicaPartitionLeaderElectionStrategy`;
+          }
+        } else {
+          if (s.leader >= 0 && this.ctx.isLive(s.leader)) {
+            res.errorCode = ErrorCode.ELECTION_NOT_NEEDED;
+            continue;
+          }
+          const r = await this.electLeader(
+            tp,
+            batch,
+            (cur, assignment) =>
+              offlinePartitionLeaderElection(
+                assignment,
+                cur.isr,
+                (id) => this.ctx.isLive(id),
+                true,
+                cur.leaderRecoveryState,
+              ),
+            (assignment) => assignment.filter((x) => this.ctx.isLive(x)),
+            'unclean election',
+          );
+          if (!r) {
+            res.errorCode = ErrorCode.ELIGIBLE_LEADERS_NOT_AVAILABLE;
+            res.errorMessage = `Failed to elect leader for partition ${tp.topic}-${tp.partition} under strategy OfflinePartitionLeaderElectionStrategy(true)`;
+          }
+        }
+      }
+      batch.send();
+      return out;
+    }).then((r) => r ?? null);
+  }
+
+  /** auto.leader.rebalance.enable: preferred elections where a broker's imbalance > threshold. */
+  private async checkLeaderImbalance(): Promise<void> {
+    if (!this.isActive) return;
+    const byPreferred = new Map<number, TP[]>();
+    for (const tp of this.ctx.allPartitions()) {
+      if (this.ctx.topicsToBeDeleted.has(tp.topic)) continue;
+      const preferred = this.ctx.assignment(tp.topic, tp.partition)!.replicas[0];
+      const l = byPreferred.get(preferred) ?? [];
+      l.push(tp);
+      byPreferred.set(preferred, l);
+    }
+    const toElect: TP[] = [];
+    for (const [preferred, tps] of byPreferred) {
+      const notLed = tps.filter((tp) => this.ctx.state(tp.topic, tp.partition)?.leader !== preferred);
+      const ratio = notLed.length / tps.length;
+      if (ratio > this.cfg.leaderImbalancePerBrokerPercentage / 100 && this.ctx.isLive(preferred))
+        toElect.push(
+          ...notLed.filter((tp) => this.ctx.state(tp.topic, tp.partition)?.isr.includes(preferred)),
+        );
+    }
+    if (toElect.length === 0) return;
+    const batch = this.newBatch();
+    for (const tp of toElect)
+      await this.electLeader(
+        tp,
+        batch,
+        (cur, a) =>
+          preferredReplicaPartitionLeaderElection(
+            a,
+            cur.isr,
+            (id) => this.ctx.isLive(id),
+            cur.leaderRecoveryState,
+          ),
+        (a) => a.filter((x) => this.ctx.isLive(x)),
+        'auto preferred replica election',
+      );
+    batch.send();
+  }
+}
+
+function sameIsr(a: number[], b: number[]): boolean {
+  return a.length === b.length && [...a].sort().join(',') === [...b].sort().join(',');
 }

@@ -6,7 +6,10 @@
 
 import path from 'node:path';
 import { MetadataCache } from '../cluster/metadata-cache';
-import { ZkMetadataSync } from '../cluster/zk-metadata-sync';
+import { KafkaConnection } from '../client/network-client';
+import { ErrorCode } from '../protocol/errors';
+import { ApiKey } from '../protocol/messages/generated';
+import type { ControlledShutdownResponse } from '../protocol/messages/generated/ControlledShutdownResponse';
 import { KafkaController } from '../controller/kafka-controller';
 import { SocketServer } from '../network/socket-server';
 import { getLogger, Logger } from '../utils/logger';
@@ -37,7 +40,6 @@ export class KafkaServer {
   private zkClient: ZkClient | null = null;
   kafkaZkClient: KafkaZkClient | null = null;
   metadataCache: MetadataCache | null = null;
-  private metadataSync: ZkMetadataSync | null = null;
   private socketServer: SocketServer | null = null;
   controller: KafkaController | null = null;
   services: BrokerServices | null = null;
@@ -79,10 +81,16 @@ export class KafkaServer {
 
     this.services = await createBrokerServices(cfg, this.brokerId, this.clusterId, cache, zk);
 
-    this.metadataSync = new ZkMetadataSync(zk, cache);
-    await this.metadataSync.start();
-
-    this.controller = new KafkaController(zk, this.brokerId, cfg.bool('delete.topic.enable'));
+    this.controller = new KafkaController(zk, {
+      brokerId: this.brokerId,
+      deleteTopicEnable: cfg.bool('delete.topic.enable'),
+      interBrokerListener: cfg.interBrokerListenerName,
+      brokerProps: cfg.props,
+      autoLeaderRebalanceEnable: cfg.bool('auto.leader.rebalance.enable'),
+      leaderImbalanceCheckIntervalMs: cfg.int('leader.imbalance.check.interval.seconds') * 1000,
+      leaderImbalancePerBrokerPercentage: cfg.int('leader.imbalance.per.broker.percentage'),
+      requestTimeoutMs: cfg.int('controller.socket.timeout.ms'),
+    });
     const admin = new ZkAdminManager(cfg, zk, cache, this.services.validateTopicConfigs);
     const apis = new KafkaApis();
     registerHandlers(apis, {
@@ -92,6 +100,7 @@ export class KafkaServer {
       admin,
       controller: this.controller,
       services: this.services,
+      brokerEpoch: () => this.brokerEpoch,
     });
 
     this.socketServer = new SocketServer(
@@ -118,6 +127,9 @@ export class KafkaServer {
 
     await this.controller.startup();
     await this.services.startup();
+    // Serve clients once the controller's first UpdateMetadata has reached us (it names this
+    // broker), so a client connecting right after "started" sees the cluster.
+    await waitUntil(() => cache.isAlive(this.brokerId), 10_000);
     this.log.info('started');
   }
 
@@ -184,6 +196,54 @@ export class KafkaServer {
     }
   }
 
+  /**
+   * Controlled shutdown (controlled.shutdown.enable): ask the controller to move our leaderships
+   * away before leaving, retrying controlled.shutdown.max.retries times.
+   */
+  private async controlledShutdown(): Promise<void> {
+    const cache = this.metadataCache;
+    if (!cache || !this.config.bool('controlled.shutdown.enable') || this.brokerEpoch < 0) return;
+    const retries = this.config.int('controlled.shutdown.max.retries');
+    const backoff = this.config.int('controlled.shutdown.retry.backoff.ms');
+    for (let attempt = 1; attempt <= retries; attempt++) {
+      const ctrl = cache.brokers.get(cache.controllerId);
+      const ep = ctrl?.endpoints.find((e) => e.listenerName === this.config.interBrokerListenerName);
+      if (ep) {
+        const conn = new KafkaConnection(
+          ep.host,
+          ep.port,
+          `broker-${this.brokerId}-controlled-shutdown`,
+          30_000,
+        );
+        try {
+          await conn.connect();
+          const r = await conn.request<ControlledShutdownResponse>(ApiKey.ControlledShutdown, {
+            brokerId: this.brokerId,
+            brokerEpoch: BigInt(this.brokerEpoch),
+          });
+          if (r.errorCode === ErrorCode.NONE && r.remainingPartitions.length === 0) {
+            this.log.info('Controlled shutdown request returned successfully');
+            return;
+          }
+          this.log.info(
+            `Remaining partitions to move: ${r.remainingPartitions.map((p) => `${p.topicName}-${p.partitionIndex}`).join(',')}, error ${r.errorCode}`,
+          );
+        } catch (e) {
+          this.log.warn(
+            `Error during controlled shutdown, possibly because leader movement took longer than the configured controller.socket.timeout.ms and/or request.timeout.ms: ${(e as Error).message}`,
+          );
+        } finally {
+          conn.close();
+        }
+      }
+      if (attempt < retries) {
+        this.log.warn('Retrying controlled shutdown after the previous attempt failed...');
+        await new Promise((r) => setTimeout(r, backoff));
+      }
+    }
+    this.log.warn('Proceeding to do an unclean shutdown as all the controlled shutdown attempts failed');
+  }
+
   shutdown(): Promise<void> {
     if (!this.shuttingDown) this.shuttingDown = this.doShutdown();
     return this.shuttingDown;
@@ -198,9 +258,9 @@ export class KafkaServer {
         this.log.warn(`Error during shutdown of ${name}: ${(e as Error).message}`);
       }
     };
+    await step('controlled shutdown', () => this.controlledShutdown());
     await step('socket server', () => this.socketServer?.shutdown());
     await step('controller', () => this.controller?.shutdown());
-    await step('metadata sync', () => this.metadataSync?.stop());
     await step('broker services', () => this.services?.shutdown());
     // Only our own registration: a broker that failed to register must not remove another's.
     if (this.brokerEpoch >= 0)
@@ -209,4 +269,12 @@ export class KafkaServer {
     await step('embedded zookeeper', () => this.embeddedZk?.stop());
     this.log.info('shut down completed');
   }
+}
+
+function waitUntil(pred: () => boolean, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  return new Promise((resolve) => {
+    const tick = () => (pred() || Date.now() > deadline ? resolve() : setTimeout(tick, 20));
+    tick();
+  });
 }

@@ -177,7 +177,9 @@ describe('topics through kafkajs admin, kcat and the samsa CLI', () => {
 
       await admin.deleteTopics({ topics: ['orders'] });
       expect(await admin.listTopics()).not.toContain('orders');
-      expect(await zkc.exists('/brokers/topics/orders')).toBe(false);
+      // The response comes once no broker lists the topic; the controller removes the znodes
+      // when every replica has answered StopReplica(delete=true), as Kafka does.
+      await waitFor(async () => !(await zkc.exists('/brokers/topics/orders')), { timeoutMs: 15_000 });
       expect(await zkc.exists('/config/topics/orders')).toBe(false);
       expect(await zkc.exists('/admin/delete_topics/orders')).toBe(false);
     } finally {

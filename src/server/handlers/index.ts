@@ -17,6 +17,10 @@ import { fetchHandler } from './fetch';
 import { listOffsetsHandler } from './list-offsets';
 import { produceHandler } from './produce';
 import { metadataHandler } from './metadata';
+import { alterPartitionHandler } from './alter-partition';
+import { controlledShutdownHandler } from './controlled-shutdown';
+import { electLeadersHandler } from './elect-leaders';
+import { updateMetadataHandler } from './update-metadata';
 
 export interface HandlerDeps {
   brokerId: number;
@@ -25,11 +29,17 @@ export interface HandlerDeps {
   admin: ZkAdminManager;
   controller: KafkaController;
   services: BrokerServices;
+  /** Our registration's czxid, checked against controller requests. */
+  brokerEpoch: () => number;
 }
 
 export function registerHandlers(apis: KafkaApis, d: HandlerDeps): void {
   const replicas = d.services.replicaManager;
   apis.register(apiVersionsHandler(() => apis.supportedApis()));
+  apis.register(updateMetadataHandler(d.cache, d.brokerEpoch));
+  apis.register(alterPartitionHandler(d.controller));
+  apis.register(controlledShutdownHandler(d.controller));
+  apis.register(electLeadersHandler(d.controller));
   apis.register(produceHandler(d.cache, replicas));
   apis.register(fetchHandler(d.cache, replicas));
   apis.register(listOffsetsHandler(d.cache, replicas));
