@@ -37,22 +37,47 @@ function shortUrl(url: string): string {
   return p.startsWith(root) ? p.slice(root.length) : p.replace(/^.*\/node_modules\//, 'node_modules/');
 }
 
-/** Self time per function, biggest first, over all the given profiles. */
-export function summarizeProfiles(files: string[]): { totalMs: number; functions: FunctionTime[] } {
+/**
+ * A time window in microseconds of CLOCK_MONOTONIC, the clock of V8's profile timestamps and of
+ * process.hrtime(), so another process can say when its phases ran.
+ */
+export interface ProfileWindow {
+  startUs: number;
+  endUs: number;
+}
+
+/** Self time per function, biggest first, over all the given profiles (within `window` if given). */
+export function summarizeProfiles(
+  files: string[],
+  window?: ProfileWindow,
+): { totalMs: number; functions: FunctionTime[] } {
   const byKey = new Map<string, { name: string; location: string; us: number }>();
   let totalUs = 0;
   for (const file of files) {
     const prof = JSON.parse(fs.readFileSync(file, 'utf8')) as CpuProfile;
     const hits = new Map<number, number>();
+    let usPerSample: number;
     if (prof.samples !== undefined && prof.samples.length > 0) {
-      for (const id of prof.samples) hits.set(id, (hits.get(id) ?? 0) + 1);
+      const deltas = prof.timeDeltas ?? [];
+      let t = prof.startTime;
+      let counted = 0;
+      for (let i = 0; i < prof.samples.length; i++) {
+        t += deltas[i] ?? 0;
+        if (window !== undefined && (t < window.startUs || t > window.endUs)) continue;
+        hits.set(prof.samples[i], (hits.get(prof.samples[i]) ?? 0) + 1);
+        counted++;
+      }
+      if (counted === 0) continue;
+      usPerSample = (prof.endTime - prof.startTime) / prof.samples.length;
     } else {
-      for (const n of prof.nodes) hits.set(n.id, n.hitCount ?? 0);
+      let total = 0;
+      for (const n of prof.nodes) {
+        hits.set(n.id, n.hitCount ?? 0);
+        total += n.hitCount ?? 0;
+      }
+      if (total === 0) continue;
+      usPerSample = (prof.endTime - prof.startTime) / total;
     }
-    let sampleCount = 0;
-    for (const c of hits.values()) sampleCount += c;
-    if (sampleCount === 0) continue;
-    const usPerSample = (prof.endTime - prof.startTime) / sampleCount;
     for (const n of prof.nodes) {
       const count = hits.get(n.id) ?? 0;
       if (count === 0) continue;

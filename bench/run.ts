@@ -28,7 +28,7 @@ import {
   type TiedChildProcess,
 } from '../src/zk/embedded-zookeeper';
 import { BENCH_SRC, benchModuleArgs, REPO_ROOT } from './paths';
-import { formatSummary, profileFiles, summarizeProfiles } from './profile-summary';
+import { formatSummary, profileFiles, summarizeProfiles, type ProfileWindow } from './profile-summary';
 
 const REPO = REPO_ROOT;
 const SAMSA_MAIN = path.join(REPO, 'dist', 'cli', 'main.js');
@@ -664,13 +664,20 @@ function processCpuSeconds(pid: number | undefined): number | null {
   }
 }
 
-/** Runs `fn` and records how much CPU the receiving process used meanwhile. */
+/** When each measured run happened (CLOCK_MONOTONIC µs, comparable with V8 profile timestamps). */
+const phaseWindows: Array<{ label: string } & ProfileWindow> = [];
+const monotonicUs = () => Number(process.hrtime.bigint() / 1000n);
+
+/** Runs `fn`, recording how much CPU the receiving process used meanwhile and when it ran. */
 async function withReceiverCpu<T extends { receiverCpuSeconds?: number | null }>(
   pid: number | undefined,
+  label: string,
   fn: () => Promise<T>,
 ): Promise<T> {
   const before = processCpuSeconds(pid);
+  const startUs = monotonicUs();
   const r = await fn();
+  phaseWindows.push({ label, startUs, endUs: monotonicUs() });
   const after = processCpuSeconds(pid);
   r.receiverCpuSeconds = before !== null && after !== null ? after - before : null;
   return r;
@@ -846,7 +853,7 @@ async function main(): Promise<void> {
       syncDisks();
       await produce(gen, bootstrap, 'bench-warmup', warmup, size, extra);
       await settle(key);
-      const res = await withReceiverCpu(sink.child.pid, () =>
+      const res = await withReceiverCpu(sink.child.pid, `sink ${size} B`, () =>
         produce(gen, bootstrap, `bench-${size}`, records, size, extra),
       );
       results[key] = res;
@@ -934,14 +941,14 @@ async function main(): Promise<void> {
       await produce(gen, bootstrap, 'bench-warmup', opts.warmup1k, 1024, extra);
       await settle('samsa1k');
       const pid = broker.child.pid;
-      results.samsa1k = await withReceiverCpu(pid, () =>
+      results.samsa1k = await withReceiverCpu(pid, 'produce 1 KiB', () =>
         produce(gen, bootstrap, 'bench-1k', opts.records1k, 1024, extra),
       );
       console.log(perfTestLine('[samsa 1 KiB]', results.samsa1k));
       console.log(cpuLine(results.samsa1k, 'broker'));
       await produce(gen, bootstrap, 'bench-warmup', opts.warmup100b, 100, extra);
       await settle('samsa100b');
-      results.samsa100b = await withReceiverCpu(pid, () =>
+      results.samsa100b = await withReceiverCpu(pid, 'produce 100 B', () =>
         produce(gen, bootstrap, 'bench-100b', opts.records100b, 100, extra),
       );
       console.log(perfTestLine('[samsa 100 B]', results.samsa100b));
@@ -950,13 +957,13 @@ async function main(): Promise<void> {
       // 3. Consume everything back.
       if (opts.phases.has('consume')) {
         await settle('consume1k');
-        results.consume1k = await withReceiverCpu(pid, () =>
+        results.consume1k = await withReceiverCpu(pid, 'consume 1 KiB', () =>
           consume(gen, bootstrap, 'bench-1k', opts.records1k),
         );
         console.log(consumeLine('[consume 1 KiB]', results.consume1k));
         console.log(cpuLine(results.consume1k, 'broker'));
         await settle('consume100b');
-        results.consume100b = await withReceiverCpu(pid, () =>
+        results.consume100b = await withReceiverCpu(pid, 'consume 100 B', () =>
           consume(gen, bootstrap, 'bench-100b', opts.records100b),
         );
         console.log(consumeLine('[consume 100 B]', results.consume100b));
@@ -983,7 +990,12 @@ async function main(): Promise<void> {
       if (files.length === 0) {
         profileSummary = `no .cpuprofile was written to ${profileDir} (did the broker exit cleanly?)`;
       } else {
-        profileSummary = `Broker CPU profile (${files.join(', ')}):\n${formatSummary(summarizeProfiles(files), 25)}`;
+        const parts = [`Broker CPU profile: ${files.join(', ')}`];
+        for (const w of phaseWindows.filter((x) => !x.label.startsWith('sink'))) {
+          parts.push(`\n[${w.label}] ${formatSummary(summarizeProfiles(files, w), 15)}`);
+        }
+        parts.push(`\n[whole broker run] ${formatSummary(summarizeProfiles(files), 15)}`);
+        profileSummary = parts.join('\n');
       }
     }
   }
@@ -1060,6 +1072,8 @@ async function main(): Promise<void> {
       mbPerSec: r.bytes / MB / r.seconds,
       latencyMs:
         r.samples > 0 ? { avg: r.avg, max: r.max, p50: r.p50, p95: r.p95, p99: r.p99, p999: r.p999 } : null,
+      clientCpuSeconds: r.cpuSeconds ?? null,
+      receiverCpuSeconds: r.receiverCpuSeconds ?? null,
     };
   const pickC = (r: ConsumeResult | undefined) =>
     r && {
