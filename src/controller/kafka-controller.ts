@@ -22,7 +22,7 @@ import { KafkaZkClient, randomUuid } from '../zk/kafka-zk-client';
 import { CreateMode, WatchEvent, ZkError } from '../zk/zk-client';
 import { ControllerEpochZNode, ControllerZNode, LeaderIsrAndControllerEpoch, ZkPaths } from '../zk/zk-data';
 import { ControllerChannelManager } from './controller-channel-manager';
-import { ControllerContext, tpKey } from './controller-context';
+import { ControllerContext, ReplicaAssignment, tpKey } from './controller-context';
 import { ControllerRequestBatch } from './controller-request-batch';
 import {
   controlledShutdownPartitionLeaderElection,
@@ -222,6 +222,9 @@ export class KafkaController {
     }
     b2.send();
     await this.electOfflineAndNewPartitions();
+    // Reassignments: the legacy znode's first, then every partition still moving.
+    await this.processZkReassignment();
+    await this.resumeReassignments();
     await this.resumeDeletions();
     if (this.cfg.autoLeaderRebalanceEnable) {
       this.rebalanceTimer = setInterval(
@@ -502,6 +505,7 @@ export class KafkaController {
           batch.addLeaderAndIsr([id], tp.topic, tp.partition, false);
     batch.send();
     await this.electOfflineAndNewPartitions();
+    await this.resumeReassignments(ids);
     await this.resumeDeletions();
   }
 
@@ -524,29 +528,38 @@ export class KafkaController {
   private async removeReplicaFromIsr(replica: number, batch: ControllerRequestBatch): Promise<void> {
     for (const tp of this.ctx.partitionsOnBroker(replica)) {
       if (this.ctx.topicsToBeDeleted.has(tp.topic)) continue;
-      for (let attempt = 0; attempt < 5; attempt++) {
-        const cur = await this.zkClient.getPartitionState(tp.topic, tp.partition);
-        if (!cur || !cur.isr.includes(replica)) break;
-        if (cur.controllerEpoch > this.ctx.epoch) throw new ControllerMovedError();
-        const isr = cur.isr.length === 1 ? cur.isr : cur.isr.filter((r) => r !== replica);
-        const leader = cur.leader === replica ? -1 : cur.leader;
-        try {
-          const s = await this.writeState(
-            tp,
-            { ...cur, leader, isr, leaderEpoch: cur.leaderEpoch + 1, controllerEpoch: this.ctx.epoch },
-            cur.partitionEpoch,
-          );
-          this.stateChangeLog.info(
-            `Changed partition ${tp.topic}-${tp.partition} state to LeaderAndIsr(leader=${s.leader}, leaderEpoch=${s.leaderEpoch}, isr=${s.isr.join(',')}) after removing replica ${replica} from the ISR`,
-          );
-          const others = this.ctx
-            .assignment(tp.topic, tp.partition)!
-            .replicas.filter((r) => r !== replica && this.ctx.isLiveOrShuttingDown(r));
-          batch.addLeaderAndIsr(others, tp.topic, tp.partition, false);
-          break;
-        } catch (e) {
-          if (!(e instanceof ZkError && e.isBadVersion)) throw e;
-        }
+      await this.removeReplicaFromPartitionIsr(tp, replica, batch);
+    }
+  }
+
+  /** One partition's OfflineReplica step: leave the ISR (never emptying it), epoch + 1. */
+  private async removeReplicaFromPartitionIsr(
+    tp: TP,
+    replica: number,
+    batch: ControllerRequestBatch,
+  ): Promise<void> {
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const cur = await this.zkClient.getPartitionState(tp.topic, tp.partition);
+      if (!cur || !cur.isr.includes(replica)) return;
+      if (cur.controllerEpoch > this.ctx.epoch) throw new ControllerMovedError();
+      const isr = cur.isr.length === 1 ? cur.isr : cur.isr.filter((r) => r !== replica);
+      const leader = cur.leader === replica ? -1 : cur.leader;
+      try {
+        const s = await this.writeState(
+          tp,
+          { ...cur, leader, isr, leaderEpoch: cur.leaderEpoch + 1, controllerEpoch: this.ctx.epoch },
+          cur.partitionEpoch,
+        );
+        this.stateChangeLog.info(
+          `Changed partition ${tp.topic}-${tp.partition} state to LeaderAndIsr(leader=${s.leader}, leaderEpoch=${s.leaderEpoch}, isr=${s.isr.join(',')}) after removing replica ${replica} from the ISR`,
+        );
+        const others = this.ctx
+          .assignment(tp.topic, tp.partition)!
+          .replicas.filter((r) => r !== replica && this.ctx.isLiveOrShuttingDown(r));
+        batch.addLeaderAndIsr(others, tp.topic, tp.partition, false);
+        return;
+      } catch (e) {
+        if (!(e instanceof ZkError && e.isBadVersion)) throw e;
       }
     }
   }
@@ -630,6 +643,10 @@ export class KafkaController {
         this.log.info(`Topic ${topic} is ineligible for deletion: a replica is on a dead broker`);
         continue;
       }
+      if (parts.some(([, a]) => isReassigning(a))) {
+        this.log.info(`Topic ${topic} is ineligible for deletion: a reassignment is in progress`);
+        continue;
+      }
       this.log.info(`Topic deletion callback for ${topic}`);
       const batch = this.newBatch();
       batch.addUpdateMetadata(
@@ -689,6 +706,7 @@ export class KafkaController {
     const byId = new Map([...this.ctx.topicIds].filter(([, id]) => id).map(([t, id]) => [id as string, t]));
     const batch = this.newBatch();
     const topics = [];
+    const changedIsr: TP[] = [];
     for (const t of req.topics) {
       const topic = version >= 2 ? byId.get(t.topicId) : t.topicName;
       const partitions = [];
@@ -747,6 +765,7 @@ export class KafkaController {
               `ISR for partition ${topic}-${p.partitionIndex} changed from [${cur.isr.join(',')}] to [${s.isr.join(',')}] by broker ${req.brokerId}, partition epoch ${s.partitionEpoch}`,
             );
             fill(s);
+            changedIsr.push({ topic, partition: p.partitionIndex });
             batch.addUpdateMetadata(
               [...this.ctx.liveBrokers.keys()],
               [{ topic, partition: p.partitionIndex }],
@@ -761,6 +780,8 @@ export class KafkaController {
       topics.push({ topicName: t.topicName, topicId: t.topicId, partitions });
     }
     batch.send();
+    // An ISR that now holds a reassignment's whole target completes it (phase B).
+    await this.checkReassignmentAfterIsrChange(changedIsr);
     return { errorCode: ErrorCode.NONE, topics, throttleTimeMs: 0 };
   }
 
@@ -942,6 +963,296 @@ export class KafkaController {
     }).then((r) => r ?? null);
   }
 
+  // ---- partition reassignment (KIP-455; reassignment.md §2-§3) -------------------------------
+
+  /**
+   * AlterPartitionReassignments: per partition start, re-target or cancel (replicas null).
+   * Returns null when this broker is not the active controller.
+   */
+  alterPartitionReassignments(
+    list: Array<TP & { replicas: number[] | null }>,
+  ): Promise<Array<TP & { errorCode: number; errorMessage: string | null }> | null> {
+    return this.enqueue('ApiPartitionReassignment', async () => {
+      if (!this.isActive) return null;
+      const out = [];
+      const accepted: TP[] = [];
+      for (const r of list) {
+        const res = {
+          topic: r.topic,
+          partition: r.partition,
+          errorCode: ErrorCode.NONE as number,
+          errorMessage: null as string | null,
+        };
+        out.push(res);
+        const a = this.ctx.assignment(r.topic, r.partition);
+        if (r.replicas !== null) {
+          const origin = a ? originOf(a) : [];
+          const err = this.validateTarget(r.replicas, origin);
+          if (err) {
+            Object.assign(res, { errorCode: ErrorCode.INVALID_REPLICA_ASSIGNMENT, errorMessage: err });
+            continue;
+          }
+        } else if (!a || !isReassigning(a)) {
+          Object.assign(res, {
+            errorCode: ErrorCode.NO_REASSIGNMENT_IN_PROGRESS,
+            errorMessage: 'No reassignment in progress',
+          });
+          continue;
+        }
+        if (!a || this.ctx.topicsToBeDeleted.has(r.topic)) {
+          Object.assign(res, {
+            errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
+            errorMessage: 'The partition does not exist.',
+          });
+          continue;
+        }
+        accepted.push(r);
+        await this.onPartitionReassignment(r, r.replicas ?? originOf(a));
+      }
+      if (accepted.length > 0) await this.removeFromZkReassignment(accepted);
+      return out;
+    }).then((r) => r ?? null);
+  }
+
+  private validateTarget(target: number[], origin: number[]): string | null {
+    if (target.length === 0) return 'Empty replica list specified in partition reassignment.';
+    if (new Set(target).size !== target.length)
+      return `Duplicate replica ids in partition reassignment replica list: ${target.join(',')}`;
+    if (target.some((r) => r < 0)) return `Invalid broker id in replica list: ${target.join(',')}`;
+    const added = minus(target, origin);
+    if (added.some((r) => !this.ctx.isLive(r)))
+      return `Replica assignment has brokers that are not alive. Replica list: ${target.join(',')}, live broker list: ${this.ctx.liveBrokerIds().join(',')}`;
+    return null;
+  }
+
+  /** ListPartitionReassignments: partitions being reassigned (null filter = all). */
+  listPartitionReassignments(partitions: TP[] | null): Promise<Array<TP & ReplicaAssignment> | null> {
+    return this.enqueue('ListPartitionReassignments', async () => {
+      if (!this.isActive) return null;
+      const out = [];
+      for (const tp of partitions ?? this.ctx.allPartitions()) {
+        const a = this.ctx.assignment(tp.topic, tp.partition);
+        if (a && isReassigning(a)) out.push({ ...tp, ...a });
+      }
+      return out;
+    }).then((r) => r ?? null);
+  }
+
+  /** Writes a topic's whole assignment (with adding/removing replicas) to /brokers/topics/<t>. */
+  private async writeTopicAssignment(topic: string): Promise<void> {
+    const parts = this.ctx.assignments.get(topic)!;
+    await this.checkEpoch();
+    await this.zkClient.setTopicAssignment(topic, {
+      partitions: new Map([...parts].map(([p, a]) => [p, a.replicas])),
+      addingReplicas: new Map([...parts].map(([p, a]) => [p, a.addingReplicas])),
+      removingReplicas: new Map([...parts].map(([p, a]) => [p, a.removingReplicas])),
+      topicId: this.ctx.topicIds.get(topic) ?? null,
+    });
+  }
+
+  /** Stops and deletes replicas (OfflineReplica → ReplicaDeletionStarted) of one partition. */
+  private async stopAndDeleteReplicas(
+    tp: TP,
+    replicas: number[],
+    batch: ControllerRequestBatch,
+  ): Promise<void> {
+    for (const r of replicas) {
+      batch.addStopReplica(r, tp.topic, tp.partition, false);
+      await this.removeReplicaFromPartitionIsr(tp, r, batch);
+      batch.addStopReplica(r, tp.topic, tp.partition, true);
+    }
+  }
+
+  private async onPartitionReassignment(tp: TP, target: number[]): Promise<void> {
+    const current = this.ctx.assignment(tp.topic, tp.partition)!;
+    const next = reassignmentState(originOf(current), target);
+    const batch = this.newBatch();
+    // Phase U: ZooKeeper first, so a new controller can resume.
+    const changed =
+      next.replicas.join(',') !== current.replicas.join(',') ||
+      next.addingReplicas.join(',') !== current.addingReplicas.join(',') ||
+      next.removingReplicas.join(',') !== current.removingReplicas.join(',');
+    const dropped = minus(current.replicas, next.replicas);
+    if (changed) {
+      this.ctx.assignments.get(tp.topic)!.set(tp.partition, next);
+      await this.writeTopicAssignment(tp.topic);
+      this.log.info(
+        `Updated assignment for ${tp.topic}-${tp.partition}: replicas [${next.replicas.join(',')}], adding [${next.addingReplicas.join(',')}], removing [${next.removingReplicas.join(',')}]`,
+      );
+    }
+    if (dropped.length > 0) await this.stopAndDeleteReplicas(tp, dropped, batch);
+    batch.send();
+    await this.maybeCompleteReassignment(tp, true);
+  }
+
+  /** Completion test and phases A/B; `started` = the reassignment was (re)started just now. */
+  private async maybeCompleteReassignment(tp: TP, started: boolean): Promise<void> {
+    const a = this.ctx.assignment(tp.topic, tp.partition);
+    if (!a) return;
+    const state = await this.zkClient.getPartitionState(tp.topic, tp.partition);
+    if (!state) return;
+    this.ctx.partitionStates.set(tpKey(tp.topic, tp.partition), state);
+    const target = targetOf(a);
+    if (isReassigning(a) && !target.every((r) => state.isr.includes(r))) {
+      if (started) await this.reassignmentPhaseA(tp, a, state);
+      return;
+    }
+    await this.reassignmentPhaseB(tp, a);
+  }
+
+  /** Phase A: epoch bump; LeaderAndIsr to the origin replicas and (IsNew) the adding ones. */
+  private async reassignmentPhaseA(
+    tp: TP,
+    a: ReplicaAssignment,
+    state: LeaderIsrAndControllerEpoch,
+  ): Promise<void> {
+    const batch = this.newBatch();
+    try {
+      await this.writeState(
+        tp,
+        { ...state, leaderEpoch: state.leaderEpoch + 1, controllerEpoch: this.ctx.epoch },
+        state.partitionEpoch,
+      );
+    } catch (e) {
+      if (!(e instanceof ZkError && e.isBadVersion)) throw e;
+      return this.maybeCompleteReassignment(tp, true);
+    }
+    batch.addLeaderAndIsr(originOf(a), tp.topic, tp.partition, false);
+    batch.addLeaderAndIsr(a.addingReplicas, tp.topic, tp.partition, true);
+    batch.send();
+  }
+
+  /** Phase B: the target is in the ISR — move leadership into it, drop the removed replicas. */
+  private async reassignmentPhaseB(tp: TP, a: ReplicaAssignment): Promise<void> {
+    const target = targetOf(a);
+    const removing = a.removingReplicas;
+    const final: ReplicaAssignment = { replicas: target, addingReplicas: [], removingReplicas: [] };
+    this.ctx.assignments.get(tp.topic)!.set(tp.partition, final);
+    const batch = this.newBatch();
+    const cur = this.ctx.state(tp.topic, tp.partition)!;
+    if (!target.includes(cur.leader) || !this.ctx.isLive(cur.leader)) {
+      await this.electLeader(
+        tp,
+        batch,
+        (c) => {
+          const leader = target.find((r) => this.ctx.isLive(r) && c.isr.includes(r));
+          return leader === undefined
+            ? null
+            : { leader, isr: c.isr, leaderRecoveryState: c.leaderRecoveryState };
+        },
+        () => target,
+        'reassignment',
+      );
+    } else {
+      try {
+        await this.writeState(
+          tp,
+          { ...cur, leaderEpoch: cur.leaderEpoch + 1, controllerEpoch: this.ctx.epoch },
+          cur.partitionEpoch,
+        );
+        batch.addLeaderAndIsr(target, tp.topic, tp.partition, false);
+      } catch (e) {
+        if (!(e instanceof ZkError && e.isBadVersion)) throw e;
+      }
+    }
+    for (const r of removing) {
+      batch.addStopReplica(r, tp.topic, tp.partition, false);
+      await this.removeReplicaFromPartitionIsr(tp, r, batch);
+      batch.addStopReplica(r, tp.topic, tp.partition, true);
+    }
+    await this.writeTopicAssignment(tp.topic);
+    batch.addUpdateMetadata([...this.ctx.liveBrokers.keys()], [tp]);
+    batch.send();
+    await this.removeFromZkReassignment([tp], target);
+    this.log.info(`Completed reassignment of ${tp.topic}-${tp.partition} to [${target.join(',')}]`);
+    if (this.ctx.topicsToBeDeleted.has(tp.topic)) await this.resumeDeletions();
+  }
+
+  /** After an accepted AlterPartition: a reassignment may now be complete. */
+  private async checkReassignmentAfterIsrChange(tps: TP[]): Promise<void> {
+    for (const tp of tps) {
+      const a = this.ctx.assignment(tp.topic, tp.partition);
+      if (a && isReassigning(a)) await this.maybeCompleteReassignment(tp, false);
+    }
+  }
+
+  /** Re-drives in-flight reassignments (failover, or a broker of a target came back). */
+  private async resumeReassignments(onlyWithBroker?: number[]): Promise<void> {
+    for (const tp of this.ctx.allPartitions()) {
+      const a = this.ctx.assignment(tp.topic, tp.partition)!;
+      if (!isReassigning(a)) continue;
+      if (onlyWithBroker && !targetOf(a).some((r) => onlyWithBroker.includes(r))) continue;
+      await this.onPartitionReassignment(tp, targetOf(a));
+    }
+  }
+
+  // Legacy path: /admin/reassign_partitions (creation watch only).
+  private readonly onZkReassignment = (ev: WatchEvent) => {
+    if (ev === WatchEvent.Created || ev === WatchEvent.Changed)
+      void this.enqueue('ZkPartitionReassignment', () => this.processZkReassignment());
+  };
+
+  private async processZkReassignment(): Promise<void> {
+    if (!this.isActive) return;
+    const r = await this.zkClient.zk.getData(ZkPaths.reassignPartitions);
+    if (!r) {
+      await this.zkClient.zk.exists(ZkPaths.reassignPartitions, this.onZkReassignment);
+      return;
+    }
+    let entries: Array<{ topic: string; partition: number; replicas: number[] }>;
+    try {
+      entries = (JSON.parse(r.data.toString('utf8')) as { partitions?: typeof entries }).partitions ?? [];
+    } catch (e) {
+      this.log.error(`Invalid JSON in ${ZkPaths.reassignPartitions}: ${(e as Error).message}; ignoring it`);
+      return;
+    }
+    const failed: TP[] = [];
+    for (const e of entries) {
+      if (!this.ctx.assignment(e.topic, e.partition) || this.ctx.topicsToBeDeleted.has(e.topic)) {
+        failed.push(e);
+        continue;
+      }
+      await this.onPartitionReassignment(e, e.replicas);
+    }
+    if (failed.length > 0) await this.removeFromZkReassignment(failed);
+  }
+
+  /** Drops entries from /admin/reassign_partitions (those matching `done` targets, if given). */
+  private async removeFromZkReassignment(tps: TP[], doneTarget?: number[]): Promise<void> {
+    const r = await this.zkClient.zk.getData(ZkPaths.reassignPartitions);
+    if (!r) return;
+    let json: {
+      version: number;
+      partitions: Array<{ topic: string; partition: number; replicas: number[] }>;
+    };
+    try {
+      json = JSON.parse(r.data.toString('utf8'));
+    } catch {
+      return;
+    }
+    const keep = (json.partitions ?? []).filter(
+      (e) =>
+        !tps.some(
+          (tp) =>
+            tp.topic === e.topic &&
+            tp.partition === e.partition &&
+            (doneTarget === undefined || e.replicas.join(',') === doneTarget.join(',')),
+        ),
+    );
+    if (keep.length === (json.partitions ?? []).length) return;
+    await this.checkEpoch();
+    if (keep.length === 0) {
+      await this.zkClient.zk.delete(ZkPaths.reassignPartitions, r.stat.version).catch(() => undefined);
+      await this.zkClient.zk.exists(ZkPaths.reassignPartitions, this.onZkReassignment);
+    } else {
+      await this.zkClient.zk.setData(
+        ZkPaths.reassignPartitions,
+        JSON.stringify({ version: 1, partitions: keep }),
+        r.stat.version,
+      );
+    }
+  }
+
   /** auto.leader.rebalance.enable: preferred elections where a broker's imbalance > threshold. */
   private async checkLeaderImbalance(): Promise<void> {
     if (!this.isActive) return;
@@ -980,6 +1291,21 @@ export class KafkaController {
       );
     batch.send();
   }
+}
+
+// ---- partition reassignment (KIP-455) ---------------------------------------------------------
+
+const distinct = (l: number[]): number[] => [...new Set(l)];
+const minus = (a: number[], b: number[]): number[] => a.filter((x) => !b.includes(x));
+const originOf = (a: ReplicaAssignment): number[] => minus(a.replicas, a.addingReplicas);
+const targetOf = (a: ReplicaAssignment): number[] => minus(a.replicas, a.removingReplicas);
+const isReassigning = (a: ReplicaAssignment): boolean =>
+  a.addingReplicas.length > 0 || a.removingReplicas.length > 0;
+
+/** RS = distinct(T ++ O), AR = RS − O, RR = RS − T (reassignment.md §1). */
+export function reassignmentState(origin: number[], target: number[]): ReplicaAssignment {
+  const replicas = distinct([...target, ...origin]);
+  return { replicas, addingReplicas: minus(replicas, origin), removingReplicas: minus(replicas, target) };
 }
 
 function sameIsr(a: number[], b: number[]): boolean {
