@@ -428,6 +428,8 @@ interface ProduceResult {
   cpuSeconds?: number | null;
   /** CPU time of the broker / sink process during the run. */
   receiverCpuSeconds?: number | null;
+  /** Share of the machine's CPU time busy during the run (everyone, kernel threads included). */
+  machineBusy?: number | null;
 }
 
 interface ConsumeResult {
@@ -438,6 +440,7 @@ interface ConsumeResult {
   error: string | null;
   cpuSeconds?: number | null;
   receiverCpuSeconds?: number | null;
+  machineBusy?: number | null;
 }
 
 /**
@@ -632,7 +635,9 @@ function cpuLine(r: ProduceResult | ConsumeResult, receiver: string): string {
   const gib = r.bytes / (1024 * MB);
   const part = (who: string, v: number | null | undefined) =>
     v === null || v === undefined ? `${who} n/a` : `${who} ${fmt(v)} s (${fmt(v / gib)} core-s/GiB)`;
-  return `    cpu: ${part('client', r.cpuSeconds)}, ${part(receiver, r.receiverCpuSeconds)}`;
+  const busy =
+    r.machineBusy === null || r.machineBusy === undefined ? 'n/a' : `${fmt(r.machineBusy * 100, 0)}%`;
+  return `    cpu: ${part('client', r.cpuSeconds)}, ${part(receiver, r.receiverCpuSeconds)}; machine ${busy} busy`;
 }
 
 function consumeLine(label: string, r: ConsumeResult): string {
@@ -669,33 +674,41 @@ const phaseWindows: Array<{ label: string } & ProfileWindow> = [];
 const monotonicUs = () => Number(process.hrtime.bigint() / 1000n);
 
 /** Runs `fn`, recording how much CPU the receiving process used meanwhile and when it ran. */
-async function withReceiverCpu<T extends { receiverCpuSeconds?: number | null }>(
+async function withReceiverCpu<T extends { receiverCpuSeconds?: number | null; machineBusy?: number | null }>(
   pid: number | undefined,
   label: string,
   fn: () => Promise<T>,
 ): Promise<T> {
   const before = processCpuSeconds(pid);
+  const cpu0 = readCpuTimes();
   const startUs = monotonicUs();
   const r = await fn();
   phaseWindows.push({ label, startUs, endUs: monotonicUs() });
   const after = processCpuSeconds(pid);
   r.receiverCpuSeconds = before !== null && after !== null ? after - before : null;
+  r.machineBusy = busyShare(cpu0, readCpuTimes());
   return r;
 }
 
 /** Share of all CPU time spent busy (not idle/iowait) over `ms`, from /proc/stat; null off Linux. */
 async function cpuBusy(ms: number): Promise<number | null> {
-  const read = (): number[] | null => {
-    try {
-      const line = fs.readFileSync('/proc/stat', 'utf8').split('\n')[0];
-      return line.trim().split(/\s+/).slice(1).map(Number);
-    } catch {
-      return null;
-    }
-  };
-  const a = read();
+  const a = readCpuTimes();
   await sleep(ms);
-  const b = read();
+  return busyShare(a, readCpuTimes());
+}
+
+/** The aggregate `cpu` line of /proc/stat (jiffies per state), or null off Linux. */
+function readCpuTimes(): number[] | null {
+  try {
+    const line = fs.readFileSync('/proc/stat', 'utf8').split('\n')[0];
+    return line.trim().split(/\s+/).slice(1).map(Number);
+  } catch {
+    return null;
+  }
+}
+
+/** Share of CPU time not idle (nor iowait) between two readCpuTimes(). */
+function busyShare(a: number[] | null, b: number[] | null): number | null {
   if (a === null || b === null) return null;
   const d = b.map((v, i) => v - (a[i] ?? 0));
   const total = d.reduce((x, y) => x + y, 0);
@@ -1074,6 +1087,7 @@ async function main(): Promise<void> {
         r.samples > 0 ? { avg: r.avg, max: r.max, p50: r.p50, p95: r.p95, p99: r.p99, p999: r.p999 } : null,
       clientCpuSeconds: r.cpuSeconds ?? null,
       receiverCpuSeconds: r.receiverCpuSeconds ?? null,
+      machineBusy: r.machineBusy ?? null,
     };
   const pickC = (r: ConsumeResult | undefined) =>
     r && {
@@ -1083,6 +1097,7 @@ async function main(): Promise<void> {
       mbPerSec: r.bytes / MB / r.seconds,
       clientCpuSeconds: r.cpuSeconds ?? null,
       receiverCpuSeconds: r.receiverCpuSeconds ?? null,
+      machineBusy: r.machineBusy ?? null,
     };
   const missed = checks.filter((c) => c.ok === false).map((c) => c.what);
   console.log(
