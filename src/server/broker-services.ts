@@ -8,6 +8,7 @@ import { LogManager } from '../log/log-manager';
 import { KafkaZkClient } from '../zk/kafka-zk-client';
 import { CONFIG_KEYS, KafkaConfig } from './kafka-config';
 import { ReplicaManager } from './replica-manager';
+import { createGroupCoordinator, GroupCoordinatorService } from '../coordinator/group/wiring';
 import type { TopicConfigValidator } from './zk-admin-manager';
 
 /** DescribeConfigs sources (Kafka's ConfigSource ids). */
@@ -43,6 +44,8 @@ const SOURCE_ID = {
 export interface BrokerServices {
   logManager: LogManager;
   replicaManager: ReplicaManager;
+  /** The group coordinator and its request handlers. */
+  groupCoordinator: GroupCoordinatorService;
   validateTopicConfigs: TopicConfigValidator;
   /** A topic's configs as LogConfig resolves them with these overrides. */
   describeTopicConfigs(overrides: Record<string, string>): ConfigEntry[];
@@ -78,9 +81,11 @@ export async function createBrokerServices(
     defaultConfig: LogConfig.fromProperties(config.props),
   });
   const replicaManager = new ReplicaManager(config, brokerId, cache, zk, logManager);
+  const groupCoordinator = createGroupCoordinator({ brokerId, config, cache, replicaManager, zk });
   return {
     logManager,
     replicaManager,
+    groupCoordinator,
     validateTopicConfigs: (configs) => validateTopicOverrides(configs),
     describeTopicConfigs,
     async topicConfigs(topic) {
@@ -105,8 +110,12 @@ export async function createBrokerServices(
         })
         .sort((a, b) => a.name.localeCompare(b.name));
     },
-    startup: () => replicaManager.startup(),
+    async startup() {
+      await replicaManager.startup();
+      await groupCoordinator.startup();
+    },
     async shutdown() {
+      await groupCoordinator.shutdown();
       await replicaManager.shutdown();
       logManager.shutdown();
     },

@@ -59,6 +59,7 @@ export function registerHandlers(apis: KafkaApis, d: HandlerDeps): void {
     createTopicsHandler(d.admin, d.controller, d.cache, (o) => d.services.describeTopicConfigs(o)),
   );
   apis.register(deleteTopicsHandler(d.config, d.admin, d.controller, d.cache));
+  for (const h of d.services.groupCoordinator.handlers) apis.register(h);
   apis.register(
     describeConfigsHandler({
       brokerId: d.brokerId,
