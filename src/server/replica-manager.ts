@@ -1,16 +1,42 @@
-// The partitions this broker hosts (Kafka's ReplicaManager): follows the metadata cache to
-// create logs for assigned replicas and become leader or follower with the epoch and ISR the
-// controller decided, deletes the logs of deleted topics, and lets Fetch long-polls wait for
-// appends without polling (Kafka's DelayedFetch purgatory, reduced to "wake on append").
+// The partitions this broker hosts (Kafka's ReplicaManager), driven by the controller's
+// LeaderAndIsr and StopReplica requests: becomes leader or follower with the epoch, ISR and
+// partition epoch the controller decided (creating logs as needed), starts and stops replica
+// fetchers, deletes replicas. While leading it shrinks ISRs of lagging followers every
+// replica.lag.time.max.ms / 2 and sends ISR changes to the controller (AlterPartition). It also
+// keeps Kafka's two purgatories in their simplest form: Fetch long-polls wait for appends or
+// high watermark moves, acks=all produces wait for the high watermark (DelayedProduce), both
+// woken by events, never by polling. State changes are applied one request at a time.
 
 import { EventEmitter } from 'node:events';
-import { MetadataCache, PartitionMetadata } from '../cluster/metadata-cache';
-import { Partition } from '../cluster/partition';
+import { MetadataCache } from '../cluster/metadata-cache';
+import { LeaderAndIsrPartitionState, Partition, PartitionContext } from '../cluster/partition';
+import { KafkaStorageError } from '../log/errors';
 import { LogConfig } from '../log/log-config';
 import type { LogManager } from '../log/log-manager';
+import { ErrorCode } from '../protocol/errors';
+import type { LeaderAndIsrRequest } from '../protocol/messages/generated/LeaderAndIsrRequest';
+import type { LeaderAndIsrResponseInit } from '../protocol/messages/generated/LeaderAndIsrResponse';
+import type { StopReplicaRequest } from '../protocol/messages/generated/StopReplicaRequest';
+import type { StopReplicaResponseInit } from '../protocol/messages/generated/StopReplicaResponse';
+import { AlterPartitionManager } from '../replication/alter-partition-manager';
+import type { BrokerEndPoint } from '../replication/broker-channel';
+import {
+  LeaderAndIsrEntry,
+  leaderAndIsrEntries,
+  leaderAndIsrErrorResponse,
+  leaderAndIsrResponse,
+  PartitionError,
+  stopReplicaEntries,
+} from '../replication/control-requests';
+import { AckWait, DelayedProduce, ProducePurgatory } from '../replication/delayed-produce';
+import { ReplicaFetcherManager } from '../replication/replica-fetcher-manager';
 import { getLogger } from '../utils/logger';
 import { KafkaZkClient } from '../zk/kafka-zk-client';
 import { KafkaConfig } from './kafka-config';
+
+/** Sentinel leader epochs of StopReplica (LeaderAndIsr.EPOCH_DURING_DELETE / NO_EPOCH). */
+const EPOCH_DURING_DELETE = -2;
+const NO_EPOCH = -1;
 
 /**
  * Events: 'becomeLeader' (Partition) when this broker starts leading a partition or its leader
@@ -19,10 +45,20 @@ import { KafkaConfig } from './kafka-config';
  */
 export class ReplicaManager extends EventEmitter {
   private readonly log;
+  private readonly stateChangeLogger;
   private readonly partitions = new Map<string, Partition>();
-  private chain: Promise<void> = Promise.resolve();
+  private chain: Promise<unknown> = Promise.resolve();
   /** Fetch long-polls waiting for data, by partition key (DelayedFetch, keyed like Kafka's purgatory). */
   private readonly waiters = new Map<string, Set<() => void>>();
+  readonly producePurgatory = new ProducePurgatory();
+  readonly fetcherManager: ReplicaFetcherManager;
+  readonly alterPartitionManager: AlterPartitionManager;
+  private readonly partitionContext: PartitionContext;
+  private readonly interBrokerListener: string;
+  private isrExpirationTimer: NodeJS.Timeout | null = null;
+  private shuttingDown = false;
+  /** Our registration's czxid (the broker epoch), once known. */
+  private brokerEpochSupplier: () => number = () => -1;
 
   constructor(
     private readonly config: KafkaConfig,
@@ -33,23 +69,62 @@ export class ReplicaManager extends EventEmitter {
   ) {
     super();
     this.log = getLogger('kafka.server.ReplicaManager', `[ReplicaManager broker=${brokerId}]`);
+    this.stateChangeLogger = getLogger('state.change.logger', `[Broker id=${brokerId}]`);
+    this.interBrokerListener = config.interBrokerListenerName;
+    const lagMs = config.int('replica.lag.time.max.ms');
+    this.alterPartitionManager = new AlterPartitionManager({
+      brokerId,
+      brokerEpoch: () => this.brokerEpochSupplier(),
+      controllerEndpoint: () => this.brokerEndPoint(cache.controllerId),
+      requestTimeoutMs: config.int('controller.socket.timeout.ms') || 30000,
+    });
+    this.partitionContext = {
+      localBrokerId: brokerId,
+      replicaLagTimeMaxMs: lagMs,
+      isBrokerAlive: (id) => cache.isAlive(id),
+      alterPartition: (item) => this.alterPartitionManager.submit(item),
+      truncateTo: (log, offset) => void logManager.truncateTo(log.topic, log.partition, offset),
+      truncateFullyAndStartAt: (log, offset) =>
+        void logManager.truncateFullyAndStartAt(log.topic, log.partition, offset),
+      now: () => Date.now(),
+    };
+    this.fetcherManager = new ReplicaFetcherManager(
+      {
+        brokerId,
+        brokerEpoch: () => this.brokerEpochSupplier(),
+        numFetchers: config.int('num.replica.fetchers'),
+        fetchMaxBytes: config.int('replica.fetch.max.bytes'),
+        fetchMinBytes: config.int('replica.fetch.min.bytes'),
+        fetchWaitMaxMs: config.int('replica.fetch.wait.max.ms'),
+        fetchResponseMaxBytes: config.int('replica.fetch.response.max.bytes'),
+        fetchBackoffMs: config.int('replica.fetch.backoff.ms'),
+        socketTimeoutMs: config.int('replica.socket.timeout.ms'),
+      },
+      { getPartition: (t, p) => this.getPartition(t, p) },
+    );
+  }
+
+  /** The broker epoch (czxid of our registration), sent in AlterPartition and Fetch v15+. */
+  setBrokerEpochSupplier(supplier: () => number): void {
+    this.brokerEpochSupplier = supplier;
+  }
+
+  get brokerEpoch(): number {
+    return this.brokerEpochSupplier();
   }
 
   async startup(): Promise<void> {
-    this.cache.on(
-      'partitionsChanged',
-      (ps: PartitionMetadata[]) => void this.enqueue(() => this.applyMetadata(ps)),
-    );
-    this.cache.on('topicRemoved', (t: { name: string }) => void this.enqueue(() => this.removeTopic(t.name)));
-    const all = [...this.cache.topics.values()].flatMap((t) => [...t.partitions.values()]);
-    await this.enqueue(() => this.applyMetadata(all));
+    const lagMs = this.config.int('replica.lag.time.max.ms');
+    const period = Math.max(1, Math.floor(lagMs / 2));
+    this.isrExpirationTimer = setInterval(() => this.maybeShrinkIsr(), period);
+    this.isrExpirationTimer.unref();
   }
 
-  private enqueue(fn: () => Promise<void>): Promise<void> {
-    this.chain = this.chain
-      .then(fn)
-      .catch((e: Error) => this.log.error(`Error applying metadata: ${e.stack}`));
-    return this.chain;
+  /** Serializes state changes (Kafka's replicaStateChangeLock). */
+  private serialized<T>(fn: () => Promise<T> | T): Promise<T> {
+    const run = this.chain.then(fn);
+    this.chain = run.catch(() => undefined);
+    return run;
   }
 
   getPartition(topic: string, partition: number): Partition | undefined {
@@ -65,49 +140,430 @@ export class ReplicaManager extends EventEmitter {
     return LogConfig.fromProperties(this.config.props, await this.zk.getEntityConfig('topics', topic));
   }
 
-  private async applyMetadata(ps: PartitionMetadata[]): Promise<void> {
-    const configs = new Map<string, LogConfig>();
-    for (const pm of ps) {
-      if (!pm.replicas.includes(this.brokerId) || pm.state === null) continue;
-      const topic = this.cache.getTopic(pm.topic);
-      if (!topic) continue;
-      const key = `${pm.topic}-${pm.partition}`;
-      let p = this.partitions.get(key);
-      if (!p) {
-        let cfg = configs.get(pm.topic);
-        if (!cfg) configs.set(pm.topic, (cfg = await this.topicLogConfig(pm.topic)));
-        const log = this.logManager.getOrCreateLog(pm.topic, pm.partition, topic.topicId, cfg);
-        p = new Partition(pm.topic, pm.partition, topic.topicId, this.brokerId, log, cfg);
-        p.on('append', () => this.wakeWaiters(key));
-        p.on('highWatermark', () => this.wakeWaiters(key));
-        this.partitions.set(key, p);
+  /** A broker's endpoint on the inter-broker listener, from the metadata cache. */
+  brokerEndPoint(brokerId: number): BrokerEndPoint | null {
+    if (brokerId < 0) return null;
+    const ep = this.cache.brokers
+      .get(brokerId)
+      ?.endpoints.find((e) => e.listenerName === this.interBrokerListener);
+    return ep ? { id: brokerId, host: ep.host, port: ep.port } : null;
+  }
+
+  // ---------------------------------------------------------------------------------------
+  // LeaderAndIsr
+
+  /**
+   * Applies a LeaderAndIsr request (the broker epoch was checked by the handler). Older
+   * controller epoch → STALE_CONTROLLER_EPOCH for the whole request; per partition: topic id
+   * mismatch → INCONSISTENT_TOPIC_ID, newer leader epoch → become leader or follower (not a
+   * replica → UNKNOWN_TOPIC_OR_PARTITION), same or older → STALE_CONTROLLER_EPOCH (a same-epoch
+   * request may still attach a topic id).
+   */
+  becomeLeaderOrFollower(
+    req: LeaderAndIsrRequest,
+    version: number,
+    correlationId: number,
+  ): Promise<LeaderAndIsrResponseInit> {
+    return this.serialized(() => this.doBecomeLeaderOrFollower(req, version, correlationId));
+  }
+
+  private async doBecomeLeaderOrFollower(
+    req: LeaderAndIsrRequest,
+    version: number,
+    correlationId: number,
+  ): Promise<LeaderAndIsrResponseInit> {
+    const start = Date.now();
+    const entries = leaderAndIsrEntries(req, version);
+    const controllerId = req.controllerId;
+    this.stateChangeLogger.info(
+      `Handling LeaderAndIsr request correlationId ${correlationId} from controller ${controllerId} for ${entries.length} partitions`,
+    );
+    try {
+      if (req.controllerEpoch < this.cache.controllerEpoch) {
+        this.stateChangeLogger.warn(
+          `Ignoring LeaderAndIsr request from controller ${controllerId} with correlation id ${correlationId} since its controller epoch ${req.controllerEpoch} is old. Latest known controller epoch is ${this.cache.controllerEpoch}`,
+        );
+        return leaderAndIsrErrorResponse(req, version, ErrorCode.STALE_CONTROLLER_EPOCH);
       }
-      const s = pm.state;
-      if (s.leader === this.brokerId) {
-        const changed = !p.isLeader || p.leaderEpoch !== s.leaderEpoch;
-        if (changed)
-          this.log.info(
-            `Leader ${key} with topic id ${topic.topicId} starts at leader epoch ${s.leaderEpoch} from offset ${p.log.logEndOffset} with partition epoch ${s.partitionEpoch}, high watermark ${p.log.highWatermark}, ISR [${s.isr.join(',')}]`,
+      this.cache.controllerEpoch = req.controllerEpoch;
+      const controllerEpoch = req.controllerEpoch;
+      const responses = new Map<string, PartitionError>();
+      const setError = (e: LeaderAndIsrEntry, errorCode: number) =>
+        responses.set(`${e.topic}-${e.partition}`, { topic: e.topic, partition: e.partition, errorCode });
+      const toLeader: LeaderAndIsrEntry[] = [];
+      const toFollower: LeaderAndIsrEntry[] = [];
+      const topicIdUpdates: Partition[] = [];
+      const ident = `from controller ${controllerId} with correlation id ${correlationId} epoch ${controllerEpoch}`;
+
+      for (const e of entries) {
+        const tp = `${e.topic}-${e.partition}`;
+        const existing = this.partitions.get(tp);
+        const existingLog = existing?.log ?? this.logManager.getLog(e.topic, e.partition);
+        if (existingLog?.isOffline) {
+          this.stateChangeLogger.warn(
+            `Ignoring LeaderAndIsr request ${ident} for partition ${tp} as the local replica for the partition is in an offline log directory`,
           );
-        p.makeLeader(s.leaderEpoch, s.isr, s.partitionEpoch);
-        if (changed) this.emit('becomeLeader', p);
+          setError(e, ErrorCode.KAFKA_STORAGE_ERROR);
+          continue;
+        }
+        const currentLeaderEpoch = existing?.leaderEpoch ?? -1;
+        const logTopicId = existingLog?.topicId ?? null;
+        const requestLeaderEpoch = e.state.leaderEpoch;
+        if (e.topicId !== null && logTopicId !== null && logTopicId !== e.topicId) {
+          this.stateChangeLogger.error(
+            `Topic ID in memory: ${logTopicId} does not match the topic ID for partition ${tp} received: ${e.topicId}.`,
+          );
+          setError(e, ErrorCode.INCONSISTENT_TOPIC_ID);
+        } else if (requestLeaderEpoch > currentLeaderEpoch) {
+          if (e.state.replicas.includes(this.brokerId)) {
+            (e.state.leader === this.brokerId ? toLeader : toFollower).push(e);
+          } else {
+            this.stateChangeLogger.warn(
+              `Ignoring LeaderAndIsr request ${ident} for partition ${tp} as itself is not in assigned replica list ${e.state.replicas.join(',')}`,
+            );
+            setError(e, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
+          }
+        } else if (requestLeaderEpoch < currentLeaderEpoch) {
+          this.stateChangeLogger.warn(
+            `Ignoring LeaderAndIsr request ${ident} for partition ${tp} since its associated leader epoch ${requestLeaderEpoch} is smaller than the current leader epoch ${currentLeaderEpoch}`,
+          );
+          setError(e, ErrorCode.STALE_CONTROLLER_EPOCH);
+        } else if (e.topicId !== null && logTopicId === null && existing) {
+          // The controller attaches a topic id without bumping the epoch.
+          try {
+            existing.log.assignTopicId(e.topicId);
+            this.stateChangeLogger.info(
+              `Updating log for ${tp} to assign topic ID ${e.topicId} from LeaderAndIsr request ${ident}`,
+            );
+            if (e.state.leader !== this.brokerId) topicIdUpdates.push(existing);
+            setError(e, ErrorCode.NONE);
+          } catch (err) {
+            this.stateChangeLogger.error(
+              `Failed to assign topic ID ${e.topicId} to ${tp}: ${(err as Error).message}`,
+            );
+            setError(
+              e,
+              err instanceof KafkaStorageError
+                ? ErrorCode.KAFKA_STORAGE_ERROR
+                : ErrorCode.UNKNOWN_SERVER_ERROR,
+            );
+          }
+        } else if (
+          e.topicId === null &&
+          logTopicId !== null &&
+          existing &&
+          e.state.leader !== this.brokerId
+        ) {
+          this.stateChangeLogger.info(
+            `Updating PartitionFetchState for ${tp} to remove log topic ID ${logTopicId} since LeaderAndIsr request ${ident} did not contain a topic ID`,
+          );
+          topicIdUpdates.push(existing);
+          setError(e, ErrorCode.NONE);
+        } else {
+          this.stateChangeLogger.info(
+            `Ignoring LeaderAndIsr request ${ident} for partition ${tp} since its associated leader epoch ${requestLeaderEpoch} matches the current leader epoch`,
+          );
+          setError(e, ErrorCode.STALE_CONTROLLER_EPOCH);
+        }
+      }
+
+      const configs = await this.loadConfigs([...toLeader, ...toFollower]);
+      const becameLeaders = toLeader.length > 0 ? this.makeLeaders(toLeader, configs, setError, ident) : [];
+      const { resigned } =
+        toFollower.length > 0
+          ? this.makeFollowers(req, toFollower, configs, setError, ident, controllerEpoch, correlationId)
+          : { resigned: [] as Partition[] };
+      for (const p of topicIdUpdates) this.fetcherManager.updateTopicId(p.toString(), p.topicId);
+      this.fetcherManager.shutdownIdleFetcherThreads();
+
+      for (const p of becameLeaders) this.emit('becomeLeader', p);
+      for (const p of resigned) this.emit('becomeFollower', p);
+
+      return leaderAndIsrResponse(req, version, ErrorCode.NONE, [...responses.values()]);
+    } finally {
+      this.stateChangeLogger.info(
+        `Finished LeaderAndIsr request in ${Date.now() - start}ms correlationId ${correlationId} from controller ${controllerId} for ${entries.length} partitions`,
+      );
+    }
+  }
+
+  /** Topic configs (ZooKeeper overrides) for partitions about to be hosted here. */
+  private async loadConfigs(entries: LeaderAndIsrEntry[]): Promise<Map<string, LogConfig>> {
+    const configs = new Map<string, LogConfig>();
+    for (const e of entries) {
+      if (configs.has(e.topic) || this.partitions.has(`${e.topic}-${e.partition}`)) continue;
+      try {
+        configs.set(e.topic, await this.topicLogConfig(e.topic));
+      } catch (err) {
+        this.log.warn(
+          `Could not read the config of topic ${e.topic} from ZooKeeper, using the broker defaults: ${(err as Error).message}`,
+        );
+        configs.set(e.topic, LogConfig.fromProperties(this.config.props));
+      }
+    }
+    return configs;
+  }
+
+  /** The hosted partition, created with its log (and the topic's config) if new. */
+  private getOrCreatePartition(e: LeaderAndIsrEntry, configs: Map<string, LogConfig>): Partition {
+    const key = `${e.topic}-${e.partition}`;
+    const existing = this.partitions.get(key);
+    if (existing) {
+      if (e.topicId !== null) existing.log.assignTopicId(e.topicId);
+      return existing;
+    }
+    const config = configs.get(e.topic) ?? LogConfig.fromProperties(this.config.props);
+    const log = this.logManager.getOrCreateLog(e.topic, e.partition, e.topicId, config);
+    // A log loaded at start-up carries the broker defaults: apply the topic's overrides.
+    if (log.config !== config) log.updateConfig(config);
+    const p = new Partition(e.topic, e.partition, log, this.partitionContext);
+    p.on('append', () => this.wakeWaiters(key));
+    p.on('highWatermark', () => {
+      this.wakeWaiters(key);
+      this.producePurgatory.checkAndComplete(key);
+    });
+    this.partitions.set(key, p);
+    return p;
+  }
+
+  private makeLeaders(
+    entries: LeaderAndIsrEntry[],
+    configs: Map<string, LogConfig>,
+    setError: (e: LeaderAndIsrEntry, code: number) => void,
+    ident: string,
+  ): Partition[] {
+    for (const e of entries) setError(e, ErrorCode.NONE);
+    this.fetcherManager.removeFetcherForPartitions(entries.map((e) => `${e.topic}-${e.partition}`));
+    this.stateChangeLogger.info(
+      `Stopped fetchers as part of LeaderAndIsr request ${ident} as part of the become-leader transition for ${entries.length} partitions`,
+    );
+    const became: Partition[] = [];
+    for (const e of entries) {
+      try {
+        const p = this.getOrCreatePartition(e, configs);
+        const r = p.makeLeader(e.state);
+        if (r.applied && (r.isNewLeader || r.isNewEpoch)) became.push(p);
+      } catch (err) {
+        this.stateChangeLogger.error(
+          `Skipped the become-leader state change with ${ident} for partition ${e.topic}-${e.partition} (last update controller epoch ${e.state.controllerEpoch}) since the replica for the partition is offline due to storage error ${(err as Error).message}`,
+        );
+        setError(
+          e,
+          err instanceof KafkaStorageError ? ErrorCode.KAFKA_STORAGE_ERROR : ErrorCode.UNKNOWN_SERVER_ERROR,
+        );
+      }
+    }
+    return became;
+  }
+
+  private makeFollowers(
+    req: LeaderAndIsrRequest,
+    entries: LeaderAndIsrEntry[],
+    configs: Map<string, LogConfig>,
+    setError: (e: LeaderAndIsrEntry, code: number) => void,
+    ident: string,
+    controllerEpoch: number,
+    correlationId: number,
+  ): { resigned: Partition[] } {
+    for (const e of entries) setError(e, ErrorCode.NONE);
+    const changed: Array<{ p: Partition; leader: BrokerEndPoint }> = [];
+    const resigned: Partition[] = [];
+    for (const e of entries) {
+      const tp = `${e.topic}-${e.partition}`;
+      try {
+        const leader = this.leaderEndPoint(e.state.leader, req);
+        if (leader) {
+          const p = this.getOrCreatePartition(e, configs);
+          const wasLeader = p.isLeader;
+          if (p.makeFollower(e.state)) {
+            changed.push({ p, leader });
+            if (wasLeader) resigned.push(p);
+          }
+        } else {
+          this.stateChangeLogger.error(
+            `Received LeaderAndIsrRequest with correlation id ${correlationId} from controller ${req.controllerId} epoch ${controllerEpoch} for partition ${tp} (last update controller epoch ${e.state.controllerEpoch}) but cannot become follower since the new leader ${e.state.leader} is unavailable.`,
+          );
+          // The replica exists even so, so its high watermark is checkpointed.
+          this.getOrCreatePartition(e, configs);
+        }
+      } catch (err) {
+        this.stateChangeLogger.error(
+          `Unable to start fetching ${tp} with topic ID ${e.topicId ?? 'None'} due to a storage error ${(err as Error).message}`,
+        );
+        setError(
+          e,
+          err instanceof KafkaStorageError ? ErrorCode.KAFKA_STORAGE_ERROR : ErrorCode.UNKNOWN_SERVER_ERROR,
+        );
+      }
+    }
+    // Stopping the fetchers first lets the new ones start from the right position.
+    this.fetcherManager.removeFetcherForPartitions(changed.map(({ p }) => p.toString()));
+    this.stateChangeLogger.info(
+      `Stopped fetchers as part of become-follower request ${ident} for ${changed.length} partitions`,
+    );
+    for (const { p } of changed) this.completeDelayedRequests(p.toString());
+    if (this.shuttingDown) {
+      this.stateChangeLogger.info(
+        `Skipped the adding-fetcher step of the become-follower state change ${ident} for ${changed.length} partitions since it is shutting down.`,
+      );
+    } else if (changed.length > 0) {
+      this.fetcherManager.addFetcherForPartitions(
+        changed.map(({ p, leader }) => ({
+          topic: p.topic,
+          partition: p.partition,
+          topicId: p.topicId,
+          leader,
+          currentLeaderEpoch: p.leaderEpoch,
+          // With leader epochs the fetch starts at the log end (truncation on fetch); without, at the HW.
+          initOffset: p.log.latestEpoch() >= 0 ? p.log.logEndOffset : p.log.highWatermark,
+        })),
+      );
+    }
+    return { resigned };
+  }
+
+  /** The leader's inter-broker endpoint: metadata cache first, then the request's LiveLeaders. */
+  private leaderEndPoint(leaderId: number, req: LeaderAndIsrRequest): BrokerEndPoint | null {
+    const fromCache = this.brokerEndPoint(leaderId);
+    if (fromCache) return fromCache;
+    const live = req.liveLeaders.find((l) => l.brokerId === leaderId);
+    return live ? { id: leaderId, host: live.hostName, port: live.port } : null;
+  }
+
+  // ---------------------------------------------------------------------------------------
+  // StopReplica
+
+  /**
+   * Stops replicas (the broker epoch was checked by the handler): older controller epoch →
+   * STALE_CONTROLLER_EPOCH; per partition the request's leader epoch must be -2 (topic being
+   * deleted), -1 (none given) or >= ours, else FENCED_LEADER_EPOCH. Fetchers stop; with
+   * deletePartition the replica and its log are removed.
+   */
+  stopReplicas(
+    req: StopReplicaRequest,
+    version: number,
+    correlationId: number,
+  ): Promise<StopReplicaResponseInit> {
+    return this.serialized(() => this.doStopReplicas(req, version, correlationId));
+  }
+
+  private doStopReplicas(
+    req: StopReplicaRequest,
+    version: number,
+    correlationId: number,
+  ): StopReplicaResponseInit {
+    const entries = stopReplicaEntries(req, version);
+    const controllerId = req.controllerId;
+    this.stateChangeLogger.info(
+      `Handling StopReplica request correlationId ${correlationId} from controller ${controllerId} for ${entries.length} partitions`,
+    );
+    if (req.controllerEpoch < this.cache.controllerEpoch) {
+      this.stateChangeLogger.warn(
+        `Ignoring StopReplica request from controller ${controllerId} with correlation id ${correlationId} since its controller epoch ${req.controllerEpoch} is old. Latest known controller epoch is ${this.cache.controllerEpoch}`,
+      );
+      return { errorCode: ErrorCode.STALE_CONTROLLER_EPOCH, partitionErrors: [] };
+    }
+    this.cache.controllerEpoch = req.controllerEpoch;
+    const ident = `from controller ${controllerId} with correlation id ${correlationId} epoch ${req.controllerEpoch}`;
+    const results = new Map<string, { topicName: string; partitionIndex: number; errorCode: number }>();
+    const stopped: Array<{ topic: string; partition: number; delete: boolean }> = [];
+    for (const e of entries) {
+      const tp = `${e.topic}-${e.partition}`;
+      const result = (errorCode: number) =>
+        results.set(tp, { topicName: e.topic, partitionIndex: e.partition, errorCode });
+      const p = this.partitions.get(tp);
+      if (p?.log.isOffline) {
+        this.stateChangeLogger.warn(
+          `Ignoring StopReplica request (delete=${e.deletePartition}) ${ident} for partition ${tp} as the local replica for the partition is in an offline log directory`,
+        );
+        result(ErrorCode.KAFKA_STORAGE_ERROR);
+      } else if (p) {
+        if (
+          e.leaderEpoch === EPOCH_DURING_DELETE ||
+          e.leaderEpoch === NO_EPOCH ||
+          e.leaderEpoch >= p.leaderEpoch
+        ) {
+          stopped.push({ topic: e.topic, partition: e.partition, delete: e.deletePartition });
+          result(ErrorCode.NONE);
+        } else {
+          this.stateChangeLogger.info(
+            `Ignoring StopReplica request (delete=${e.deletePartition}) ${ident} for partition ${tp} since its associated leader epoch ${e.leaderEpoch} is smaller than the current leader epoch ${p.leaderEpoch}`,
+          );
+          result(ErrorCode.FENCED_LEADER_EPOCH);
+        }
       } else {
-        const wasLeader = p.isLeader;
-        p.makeFollower(s.leader, s.leaderEpoch, s.isr, s.partitionEpoch);
-        if (wasLeader) this.emit('becomeFollower', p);
+        // Not hosted (e.g. deleted while we were down): still delete a log left on disk.
+        stopped.push({ topic: e.topic, partition: e.partition, delete: e.deletePartition });
+        result(ErrorCode.NONE);
+      }
+    }
+    for (const [tp, err] of this.stopPartitions(stopped)) {
+      this.stateChangeLogger.error(
+        `Ignoring StopReplica request (delete=true) ${ident} for partition ${tp} due to an unexpected ${err.name} exception: ${err.message}`,
+      );
+      const r = results.get(tp);
+      if (r)
+        r.errorCode =
+          err instanceof KafkaStorageError ? ErrorCode.KAFKA_STORAGE_ERROR : ErrorCode.UNKNOWN_SERVER_ERROR;
+    }
+    this.fetcherManager.shutdownIdleFetcherThreads();
+    return { errorCode: ErrorCode.NONE, partitionErrors: [...results.values()] };
+  }
+
+  /** Stops fetchers, drops deleted replicas, deletes their logs; returns deletion errors. */
+  private stopPartitions(
+    stopped: Array<{ topic: string; partition: number; delete: boolean }>,
+  ): Map<string, Error> {
+    this.fetcherManager.removeFetcherForPartitions(stopped.map((s) => `${s.topic}-${s.partition}`));
+    const errors = new Map<string, Error>();
+    const removed: Partition[] = [];
+    for (const s of stopped) {
+      const tp = `${s.topic}-${s.partition}`;
+      if (s.delete) {
+        const p = this.partitions.get(tp);
+        if (p) {
+          this.partitions.delete(tp);
+          p.delete();
+          removed.push(p);
+        }
+      }
+      // Pending produce/fetch requests on a replica we stop serving complete now.
+      this.completeDelayedRequests(tp);
+    }
+    for (const s of stopped) {
+      if (!s.delete) continue;
+      try {
+        if (this.logManager.deleteLog(s.topic, s.partition))
+          this.log.info(`Log for partition ${s.topic}-${s.partition} is deleted (StopReplica)`);
+      } catch (e) {
+        errors.set(`${s.topic}-${s.partition}`, e as Error);
+      }
+    }
+    for (const p of removed) this.emit('partitionRemoved', p);
+    return errors;
+  }
+
+  // ---------------------------------------------------------------------------------------
+  // ISR expiration
+
+  /** Every replica.lag.time.max.ms / 2: leaders drop followers that stopped catching up. */
+  maybeShrinkIsr(): void {
+    for (const p of this.partitions.values()) {
+      if (!p.isLeader) continue;
+      try {
+        p.maybeShrinkIsr();
+      } catch (e) {
+        this.log.error(`Error while checking the ISR of ${p}: ${(e as Error).stack}`);
       }
     }
   }
 
-  private async removeTopic(topic: string): Promise<void> {
-    for (const [key, p] of this.partitions) {
-      if (p.topic !== topic) continue;
-      this.partitions.delete(key);
-      this.emit('partitionRemoved', p);
-      this.logManager.deleteLog(p.topic, p.partition);
-      this.log.info(`Deleted log for partition ${key} (topic deleted)`);
-      this.wakeWaiters(key);
-    }
+  // ---------------------------------------------------------------------------------------
+  // Purgatories
+
+  private completeDelayedRequests(key: string): void {
+    this.wakeWaiters(key);
+    this.producePurgatory.checkAndComplete(key);
   }
 
   private wakeWaiters(key: string): void {
@@ -117,7 +573,7 @@ export class ReplicaManager extends EventEmitter {
     for (const w of ws) w();
   }
 
-  /** Resolves on the next append (or HW move) to one of `keys` (`topic-partition`), or after `timeoutMs`. */
+  /** Resolves on the next append, high watermark move or leadership change of one of `keys`, or after `timeoutMs`. */
   waitForData(keys: string[], timeoutMs: number): Promise<void> {
     return new Promise((resolve) => {
       const done = () => {
@@ -134,8 +590,44 @@ export class ReplicaManager extends EventEmitter {
     });
   }
 
+  /**
+   * acks=all: resolves, per entry, once the high watermark reached `requiredOffset` (NONE or
+   * NOT_ENOUGH_REPLICAS_AFTER_APPEND), leadership was lost (NOT_LEADER_OR_FOLLOWER), or at
+   * `timeoutMs` (REQUEST_TIMED_OUT). Resolves at once when nothing needs waiting.
+   */
+  awaitReplication(
+    entries: Array<{ topic: string; partition: number; requiredOffset: bigint }>,
+    timeoutMs: number,
+  ): Promise<number[]> {
+    const waits: AckWait[] = entries.map((e) => ({ ...e, key: `${e.topic}-${e.partition}` }));
+    return new Promise((resolve) => {
+      const op = new DelayedProduce(waits, (w) => this.checkReplication(w), resolve);
+      this.producePurgatory.tryCompleteElseWatch(op, timeoutMs);
+    });
+  }
+
+  private checkReplication(w: AckWait): { done: false } | { done: true; errorCode: number } {
+    const p = this.partitions.get(w.key);
+    if (!p)
+      return {
+        done: true,
+        errorCode: this.cache.getPartition(w.topic, w.partition)
+          ? ErrorCode.NOT_LEADER_OR_FOLLOWER
+          : ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
+      };
+    return p.checkEnoughReplicasReachOffset(w.requiredOffset);
+  }
+
   async shutdown(): Promise<void> {
+    this.shuttingDown = true;
+    if (this.isrExpirationTimer) clearInterval(this.isrExpirationTimer);
+    this.isrExpirationTimer = null;
     await this.chain;
+    await this.fetcherManager.shutdown();
+    this.alterPartitionManager.shutdown();
+    this.producePurgatory.completeAll();
     for (const k of [...this.waiters.keys()]) this.wakeWaiters(k);
   }
 }
+
+export type { LeaderAndIsrPartitionState };

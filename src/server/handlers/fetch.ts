@@ -4,16 +4,21 @@
 // max_bytes (v3+). v3+ (KIP-74): the first partition that has data returns its first batch whole
 // even past the limits; v0-v2 cut at the limit. Consumers see data up to the high watermark
 // (read_committed: the last stable offset, equal to it while there are no transactions);
-// replicas (replica_id >= 0) up to the log end. Errors per partition: UNKNOWN_TOPIC_OR_PARTITION,
-// UNKNOWN_TOPIC_ID (v13+, topics by id), NOT_LEADER_OR_FOLLOWER, FENCED_LEADER_EPOCH /
-// UNKNOWN_LEADER_EPOCH (v9+ current_leader_epoch), OFFSET_OUT_OF_RANGE. Long-poll: when fewer
-// than min_bytes are available the request waits (woken by appends, no polling) up to
-// max_wait_ms. v0-v3 get data down-converted to magic 0/1 (or UNSUPPORTED_VERSION when the
-// topic has message.downconversion.enable=false). Incremental fetch sessions (KIP-227) are
-// declined by answering session id 0, which every client handles as "full fetch each time".
+// replicas (replica_id >= 0, v15+ in replica_state) up to the log end. A replica must be in the
+// partition's assignment (else UNKNOWN_LEADER_EPOCH); its fetch offset records its progress on
+// the leader (ISR expansion, high watermark); with last_fetched_epoch (v12+) a diverging history
+// is answered with diverging_epoch and no records. Errors per partition: UNKNOWN_TOPIC_OR_PARTITION,
+// UNKNOWN_TOPIC_ID (v13+, topics by id), FENCED_LEADER_EPOCH / UNKNOWN_LEADER_EPOCH (v9+
+// current_leader_epoch), NOT_LEADER_OR_FOLLOWER (v16+ with current_leader and node_endpoints,
+// KIP-951), OFFSET_OUT_OF_RANGE; errors carry -1 offsets, except a consumer's
+// OFFSET_OUT_OF_RANGE, which reports the high watermark and log start offset. Long-poll: when fewer than min_bytes
+// are available the request waits (woken by appends and high watermark moves, no polling) up to
+// max_wait_ms; a replica's progress is recorded on the first read only. v0-v3 get data
+// down-converted to magic 0/1 (or UNSUPPORTED_VERSION when the topic has
+// message.downconversion.enable=false). Incremental fetch sessions (KIP-227) are declined by
+// answering session id 0, which every client handles as "full fetch each time".
 
 import { MetadataCache } from '../../cluster/metadata-cache';
-import type { Partition } from '../../cluster/partition';
 import { ZERO_UUID } from '../../protocol/codec/reader';
 import { ErrorCode } from '../../protocol/errors';
 import { ApiKey } from '../../protocol/messages/generated';
@@ -62,10 +67,16 @@ export function fetchHandler(
       const deadline = Date.now() + Math.max(0, req.maxWaitMs);
       const maxBytes = v >= 3 ? req.maxBytes : 0x7fffffff;
 
+      let firstPass = true;
       for (;;) {
         let bytes = 0;
         let errors = false;
+        let diverging = false;
         let firstWithData = true;
+        const nodeEndpoints = new Map<
+          number,
+          { nodeId: number; host: string; port: number; rack: string | null }
+        >();
         const responses = [];
         for (const t of wanted) {
           const parts: PartitionOut[] = [];
@@ -82,43 +93,74 @@ export function fetchHandler(
             };
             const fail = (code: number): PartitionOut => {
               errors = true;
-              return { ...base, errorCode: code };
+              const out = { ...base, errorCode: code };
+              if (
+                v >= 16 &&
+                t.topic !== null &&
+                (code === ErrorCode.NOT_LEADER_OR_FOLLOWER || code === ErrorCode.FENCED_LEADER_EPOCH)
+              )
+                out.currentLeader = currentLeader(
+                  cache,
+                  replicas,
+                  t.topic,
+                  fp.partition,
+                  ctx.conn.listenerName,
+                  nodeEndpoints,
+                );
+              return out;
             };
             if (t.topic === null) {
               parts.push(fail(ErrorCode.UNKNOWN_TOPIC_ID));
               continue;
             }
-            if (!cache.getPartition(t.topic, fp.partition)) {
-              parts.push(fail(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION));
-              continue;
-            }
             const p = replicas.getPartition(t.topic, fp.partition);
-            if (!p || !p.isLeader) {
-              parts.push(fail(ErrorCode.NOT_LEADER_OR_FOLLOWER));
-              continue;
-            }
-            if (v >= 9 && fp.currentLeaderEpoch !== -1 && fp.currentLeaderEpoch !== p.leaderEpoch) {
+            if (!p) {
               parts.push(
                 fail(
-                  fp.currentLeaderEpoch < p.leaderEpoch
-                    ? ErrorCode.FENCED_LEADER_EPOCH
-                    : ErrorCode.UNKNOWN_LEADER_EPOCH,
+                  cache.getPartition(t.topic, fp.partition)
+                    ? ErrorCode.NOT_LEADER_OR_FOLLOWER
+                    : ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
                 ),
               );
               continue;
             }
-            const out = readPartition(p, fp.fetchOffset, {
+            const committed = req.isolationLevel === READ_COMMITTED;
+            const info = p.fetchRecords({
+              replicaId,
+              fetchOffset: fp.fetchOffset,
+              currentLeaderEpoch: v >= 9 ? fp.currentLeaderEpoch : -1,
+              lastFetchedEpoch: v >= 12 ? fp.lastFetchedEpoch : -1,
+              logStartOffset: fp.logStartOffset,
               maxBytes: Math.max(0, Math.min(fp.partitionMaxBytes, maxBytes - bytes)),
               minOneMessage: v >= 3 && firstWithData,
-              isolationCommitted: req.isolationLevel === READ_COMMITTED,
-              isFollower,
-              base,
+              isolation: isFollower ? 'logEnd' : committed ? 'txnCommitted' : 'highWatermark',
+              updateFetchState: firstPass,
             });
-            if (out.errorCode !== ErrorCode.NONE) errors = true;
-            let records = out.records as Buffer;
+            if (info.errorCode !== ErrorCode.NONE) {
+              parts.push({
+                ...fail(info.errorCode),
+                highWatermark: info.highWatermark,
+                lastStableOffset: info.lastStableOffset,
+                logStartOffset: info.logStartOffset,
+              });
+              continue;
+            }
+            const out: PartitionOut = {
+              ...base,
+              highWatermark: info.highWatermark,
+              lastStableOffset: info.lastStableOffset,
+              logStartOffset: info.logStartOffset,
+              abortedTransactions: committed ? [] : null,
+            };
+            if (info.divergingEpoch) {
+              diverging = true;
+              parts.push({ ...out, divergingEpoch: info.divergingEpoch });
+              continue;
+            }
+            let records = info.records;
             if (v <= 3 && !isFollower && records.length > 0) {
               if (!p.config.messageDownconversionEnable) {
-                parts.push({ ...out, errorCode: ErrorCode.UNSUPPORTED_VERSION, records: Buffer.alloc(0) });
+                parts.push({ ...out, errorCode: ErrorCode.UNSUPPORTED_VERSION });
                 errors = true;
                 continue;
               }
@@ -126,7 +168,7 @@ export function fetchHandler(
                 records = (await downConvert(records, v <= 1 ? 0 : 1, fp.fetchOffset)).records;
               } catch (e) {
                 const code = (e as { errorCode?: number }).errorCode ?? ErrorCode.UNKNOWN_SERVER_ERROR;
-                parts.push({ ...out, errorCode: code, records: Buffer.alloc(0) });
+                parts.push({ ...out, errorCode: code });
                 errors = true;
                 continue;
               }
@@ -137,37 +179,50 @@ export function fetchHandler(
           }
           responses.push({ topic: t.topic ?? '', topicId: t.topicId ?? ZERO_UUID, partitions: parts });
         }
+        firstPass = false;
         const left = deadline - Date.now();
-        if (bytes >= req.minBytes || errors || left <= 0 || keys.length === 0)
-          return { throttleTimeMs: 0, errorCode: ErrorCode.NONE, sessionId: 0, responses };
+        if (bytes >= req.minBytes || errors || diverging || left <= 0 || keys.length === 0)
+          return {
+            throttleTimeMs: 0,
+            errorCode: ErrorCode.NONE,
+            sessionId: 0,
+            responses,
+            nodeEndpoints: [...nodeEndpoints.values()],
+          };
         await replicas.waitForData(keys, left);
       }
     },
   };
 }
 
-function readPartition(
-  p: Partition,
-  fetchOffset: bigint,
-  o: {
-    maxBytes: number;
-    minOneMessage: boolean;
-    isolationCommitted: boolean;
-    isFollower: boolean;
-    base: PartitionOut;
-  },
-): PartitionOut {
-  const log = p.log;
-  const hw = log.highWatermark;
-  const meta = {
-    ...o.base,
-    highWatermark: hw,
-    lastStableOffset: hw,
-    logStartOffset: log.logStartOffset,
-    abortedTransactions: o.isolationCommitted ? [] : null,
-  };
-  const isolation = o.isFollower ? 'logEnd' : o.isolationCommitted ? 'txnCommitted' : 'highWatermark';
-  const r = log.read(fetchOffset, o.maxBytes, isolation, o.minOneMessage);
-  if (r.error !== null) return { ...meta, errorCode: ErrorCode.OFFSET_OUT_OF_RANGE };
-  return { ...meta, lastStableOffset: r.lastStableOffset, records: r.records };
+/**
+ * KIP-951: the leader we know of for a partition we cannot serve (our own replica's view, else
+ * the metadata cache), with its endpoint on the request's listener added to node_endpoints.
+ */
+export function currentLeader(
+  cache: MetadataCache,
+  replicas: ReplicaManager,
+  topic: string,
+  partition: number,
+  listenerName: string,
+  nodeEndpoints: Map<number, { nodeId: number; host: string; port: number; rack: string | null }>,
+): { leaderId: number; leaderEpoch: number } {
+  const p = replicas.getPartition(topic, partition);
+  let leaderId = -1;
+  let leaderEpoch = -1;
+  if (p && !p.isDeleted) {
+    leaderId = p.leaderId;
+    leaderEpoch = p.leaderEpoch;
+  } else {
+    const s = cache.getPartition(topic, partition)?.state;
+    if (s) {
+      leaderId = s.leader;
+      leaderEpoch = s.leaderEpoch;
+    }
+  }
+  const broker = leaderId >= 0 ? cache.brokers.get(leaderId) : undefined;
+  const ep = broker?.endpoints.find((e) => e.listenerName === listenerName);
+  if (broker && ep)
+    nodeEndpoints.set(leaderId, { nodeId: leaderId, host: ep.host, port: ep.port, rack: broker.rack });
+  return { leaderId, leaderEpoch };
 }

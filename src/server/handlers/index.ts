@@ -21,6 +21,9 @@ import { alterPartitionHandler } from './alter-partition';
 import { controlledShutdownHandler } from './controlled-shutdown';
 import { electLeadersHandler } from './elect-leaders';
 import { updateMetadataHandler } from './update-metadata';
+import { leaderAndIsrHandler } from './leader-and-isr';
+import { offsetForLeaderEpochHandler } from './offset-for-leader-epoch';
+import { stopReplicaHandler } from './stop-replica';
 
 export interface HandlerDeps {
   brokerId: number;
@@ -44,6 +47,10 @@ export function registerHandlers(apis: KafkaApis, d: HandlerDeps): void {
   apis.register(fetchHandler(d.cache, replicas));
   apis.register(listOffsetsHandler(d.cache, replicas));
   apis.register(deleteRecordsHandler(d.cache, replicas));
+  replicas.setBrokerEpochSupplier(d.brokerEpoch);
+  apis.register(leaderAndIsrHandler(replicas, d.brokerEpoch));
+  apis.register(stopReplicaHandler(replicas, d.brokerEpoch));
+  apis.register(offsetForLeaderEpochHandler(d.cache, replicas));
   apis.register(
     metadataHandler(d.config, d.cache, {
       async createTopicWithDefaults(name) {

@@ -6,8 +6,13 @@
 // record batches stay opaque). A bad partition never spoils the others. v8+ carry
 // record_errors/error_message. Transactional batches without a transactional id fail the whole
 // request with TRANSACTIONAL_ID_AUTHORIZATION_FAILED. acks=0 sends no response and closes the
-// connection if any partition failed, as Kafka does. acks=-1 completes at once while the ISR is
-// the leader alone (min.insync.replicas is checked before the append).
+// connection if any partition failed, as Kafka does. acks=-1: NOT_ENOUGH_REPLICAS before the
+// append when the ISR is smaller than min(min.insync.replicas, replica count); after the append
+// the request waits (produce purgatory, woken by high watermark moves) until every appended
+// partition's high watermark passed its last offset, then answers NONE or
+// NOT_ENOUGH_REPLICAS_AFTER_APPEND (ISR shrank meanwhile; the data is written), or
+// NOT_LEADER_OR_FOLLOWER if leadership moved, or REQUEST_TIMED_OUT at timeout_ms. v10+:
+// NOT_LEADER_OR_FOLLOWER carries the current leader and its endpoint (KIP-951).
 
 import { INTERNAL_TOPICS, MetadataCache } from '../../cluster/metadata-cache';
 import { ErrorCode } from '../../protocol/errors';
@@ -22,6 +27,7 @@ import {
 } from '../../protocol/records/batch';
 import { ApiHandler, CloseConnection } from '../api-handler';
 import { ReplicaManager } from '../replica-manager';
+import { currentLeader } from './fetch';
 
 type PartitionOut = NonNullable<
   NonNullable<ProduceResponseInit['responses']>[number]['partitionResponses']
@@ -60,6 +66,9 @@ export function produceHandler(
       )
         wholeRequestError = ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED;
 
+      /** acks=all: appended partitions waiting for replication, by response entry. */
+      const waiting: Array<{ out: PartitionOut; topic: string; partition: number; requiredOffset: bigint }> =
+        [];
       const responses = await Promise.all(
         req.topicData.map(async (t) => ({
           name: t.name,
@@ -74,7 +83,7 @@ export function produceHandler(
               const p = replicas.getPartition(t.name, pd.index);
               if (!p || !p.isLeader) return out(errorFor(ErrorCode.NOT_LEADER_OR_FOLLOWER));
               const r = await p.appendRecordsToLeader(pd.records ?? Buffer.alloc(0), acks, v);
-              return out({
+              const result = out({
                 errorCode: r.errorCode,
                 baseOffset: r.baseOffset,
                 logAppendTimeMs: r.logAppendTime,
@@ -85,6 +94,14 @@ export function produceHandler(
                 })),
                 errorMessage: r.errorMessage,
               });
+              if (acks === -1 && r.errorCode === ErrorCode.NONE)
+                waiting.push({
+                  out: result,
+                  topic: t.name,
+                  partition: pd.index,
+                  requiredOffset: r.lastOffset + 1n,
+                });
+              return result;
             }),
           ),
         })),
@@ -94,7 +111,27 @@ export function produceHandler(
           throw new CloseConnection('acks=0 produce failed');
         return null;
       }
-      return { responses, throttleTimeMs: 0 };
+      if (waiting.length > 0) {
+        const codes = await replicas.awaitReplication(waiting, req.timeoutMs);
+        codes.forEach((code, i) => (waiting[i].out.errorCode = code));
+      }
+      const nodeEndpoints = new Map<
+        number,
+        { nodeId: number; host: string; port: number; rack: string | null }
+      >();
+      if (v >= 10)
+        for (const t of responses)
+          for (const p of t.partitionResponses)
+            if (p.errorCode === ErrorCode.NOT_LEADER_OR_FOLLOWER)
+              p.currentLeader = currentLeader(
+                cache,
+                replicas,
+                t.name,
+                p.index ?? -1,
+                ctx.conn.listenerName,
+                nodeEndpoints,
+              );
+      return { responses, throttleTimeMs: 0, nodeEndpoints: [...nodeEndpoints.values()] };
     },
   };
 }
