@@ -9,6 +9,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { CliError } from './cli-error';
 import { runConsoleConsumer, type ConsoleConsumerOptions } from './console-consumer';
 import { runConsoleProducer, type ConsoleProducerOptions } from './console-producer';
+import { runConsumerGroups, type ConsumerGroupsOptions } from './consumer-groups';
 import { dumpLog } from './dump-log';
 import { serverStart } from './server-start';
 import { runTopics, TopicsOptions } from './topics';
@@ -195,6 +196,51 @@ export function buildProgram(): Command {
             stderr: (s) => process.stderr.write(s),
           },
         ),
+      ),
+    );
+
+  program
+    .command('consumer-groups')
+    .description('List, describe, delete consumer groups and reset their offsets (kafka-consumer-groups.sh)')
+    .option('--bootstrap-server <server(s)>', 'REQUIRED: the server(s) to connect to')
+    .option('--list', 'list all consumer groups')
+    .option('--describe', 'describe consumer groups and list offset lag')
+    .option('--delete', 'delete groups (their offsets and ownership information)')
+    .option('--reset-offsets', 'reset offsets of consumer groups (inactive groups only)')
+    .option('--delete-offsets', 'delete offsets of a consumer group')
+    .option('--group <group>', 'the consumer group to act on (repeatable)', collect, [])
+    .option('--all-groups', 'apply to all consumer groups')
+    .option(
+      '--topic <topic>',
+      'topic (or topic:p1,p2) to reset or delete offsets of (repeatable)',
+      collect,
+      [],
+    )
+    .option('--all-topics', 'consider all topics assigned to a group in --reset-offsets')
+    .option('--members', 'describe the members of the group')
+    .option('--verbose', 'more detail with --members')
+    .option('--offsets', 'describe the group with its partitions and lag (the default)')
+    .option('--state [states]', '--describe: the group state; --list: show states, or filter by them')
+    .option('--type [types]', '--list: show group types, or filter by them')
+    .option('--dry-run', 'only show the offsets a reset would set (the default)')
+    .option('--execute', 'execute the reset')
+    .option('--export', 'print the reset plan as CSV')
+    .option('--to-offset <offset>', 'reset offsets to this offset')
+    .option('--to-datetime <datetime>', "reset offsets to those at a time, 'YYYY-MM-DDTHH:mm:SS.sss'")
+    .option('--by-duration <duration>', "reset offsets to those a duration ago, 'PnDTnHnMnS'")
+    .option('--to-earliest', 'reset offsets to the earliest offsets')
+    .option('--to-latest', 'reset offsets to the latest offsets')
+    .option('--to-current', 'reset offsets to the current offsets')
+    .option('--shift-by <n>', 'shift the current offsets by n (may be negative)')
+    .option('--from-file <file>', 'reset offsets to those of a CSV file (not supported)')
+    .option('--timeout <ms>', 'timeout for admin requests (default 5000)')
+    .addOption(new Option('--command-config <file>', 'admin client config properties (accepted, not used)'))
+    .action(
+      action(async (opts: ConsumerGroupsOptions) =>
+        runConsumerGroups(opts, {
+          out: (s) => process.stdout.write(s),
+          err: (s) => process.stderr.write(s),
+        }),
       ),
     );
 
