@@ -3,10 +3,12 @@
 // producer (ApiVersions, Metadata: itself as the only broker, leader of partition 0 of whatever topic
 // is asked for; Produce), using Samsa's own codec. For each Produce it decodes the request, walks the
 // record batches of every partition checking magic and CRC-32C, appends the bytes to a file (page
-// cache, no fsync; 1 GiB files like Kafka's segments) and answers with increasing base offsets.
+// cache, no fsync; 256 MiB files, the oldest deleted beyond --retain-bytes) and answers with
+// increasing base offsets.
 // No log, no index, no ZooKeeper, no validation beyond the CRC.
 //
-// Run: node dist/bench/bench/calibration-sink.js --dir <dir> [--port N] (after `tsc -p bench`), or
+// Run: node dist/bench/bench/calibration-sink.js --dir <dir> [--port N] [--retain-bytes N] (after
+// `tsc -p bench`), or
 // node -r ts-node/register/transpile-only bench/calibration-sink.ts ... (ts-node keeps the TypeScript
 // compiler in the heap, which makes every major GC dearer: the bench runs it compiled).
 // Prints `listening <port>` once it accepts connections. On SIGTERM/SIGINT it prints one JSON line
@@ -37,7 +39,7 @@ import {
 } from '../src/protocol/records/batch';
 
 const NODE_ID = 0;
-const SEGMENT_BYTES = 1024 * 1024 * 1024;
+const SEGMENT_BYTES = 256 * 1024 * 1024;
 const TOPIC_ID = 'c2Ftc2EtYmVuY2gtc2luaw'; // any non-zero UUID
 const ERR_NONE = 0;
 const ERR_CORRUPT_MESSAGE = 2;
@@ -62,21 +64,39 @@ interface Stats {
   crcErrors: number;
 }
 
+/** Append-only files of SEGMENT_BYTES; the oldest are deleted beyond `retainBytes`. */
 class SegmentedFile {
   private fd = -1;
   private written = 0;
   private index = 0;
+  private readonly closed: Array<{ name: string; size: number }> = [];
+  private closedBytes = 0;
 
-  constructor(private readonly dir: string) {
+  constructor(
+    private readonly dir: string,
+    private readonly retainBytes: number,
+  ) {
     fs.mkdirSync(dir, { recursive: true });
     this.roll();
   }
 
   private roll(): void {
-    if (this.fd >= 0) fs.closeSync(this.fd);
-    const name = path.join(this.dir, `${String(this.index++).padStart(20, '0')}.log`);
-    this.fd = fs.openSync(name, 'w');
+    if (this.fd >= 0) {
+      fs.closeSync(this.fd);
+      this.closed.push({ name: this.name(this.index - 1), size: this.written });
+      this.closedBytes += this.written;
+      while (this.closed.length > 0 && this.closedBytes + SEGMENT_BYTES > this.retainBytes) {
+        const old = this.closed.shift() as { name: string; size: number };
+        fs.rmSync(old.name, { force: true });
+        this.closedBytes -= old.size;
+      }
+    }
+    this.fd = fs.openSync(this.name(this.index++), 'w');
     this.written = 0;
+  }
+
+  private name(i: number): string {
+    return path.join(this.dir, `${String(i).padStart(20, '0')}.log`);
   }
 
   append(b: Buffer): void {
@@ -272,11 +292,13 @@ function arg(name: string): string | undefined {
 function main(): void {
   const dir = arg('--dir');
   if (dir === undefined) {
-    process.stderr.write('usage: calibration-sink.ts --dir <data dir> [--port N] [--host H]\n');
+    process.stderr.write(
+      'usage: calibration-sink.ts --dir <data dir> [--port N] [--host H] [--retain-bytes N]\n',
+    );
     process.exit(2);
   }
   const host = arg('--host') ?? '127.0.0.1';
-  const file = new SegmentedFile(dir);
+  const file = new SegmentedFile(dir, Number(arg('--retain-bytes') ?? Number.MAX_SAFE_INTEGER));
   const sink = new Sink(file, host);
   const server = net.createServer({ noDelay: true }, (s) => serve(sink, s));
   const stop = () => {

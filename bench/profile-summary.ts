@@ -46,11 +46,13 @@ export interface ProfileWindow {
   endUs: number;
 }
 
-/** Self time per function, biggest first, over all the given profiles (within `window` if given). */
+/** Self time per function, biggest first, over all the given profiles (within `windows` if given). */
 export function summarizeProfiles(
   files: string[],
-  window?: ProfileWindow,
+  windows?: readonly ProfileWindow[],
 ): { totalMs: number; functions: FunctionTime[] } {
+  const inWindows = (t: number) =>
+    windows === undefined || windows.some((w) => t >= w.startUs && t <= w.endUs);
   const byKey = new Map<string, { name: string; location: string; us: number }>();
   let totalUs = 0;
   for (const file of files) {
@@ -63,7 +65,7 @@ export function summarizeProfiles(
       let counted = 0;
       for (let i = 0; i < prof.samples.length; i++) {
         t += deltas[i] ?? 0;
-        if (window !== undefined && (t < window.startUs || t > window.endUs)) continue;
+        if (!inWindows(t)) continue;
         hits.set(prof.samples[i], (hits.get(prof.samples[i]) ?? 0) + 1);
         counted++;
       }

@@ -1,19 +1,20 @@
 // `npm run bench`: a repeatable single-broker produce and consume benchmark, reported like
 // kafka-producer-perf-test / kafka-consumer-perf-test.
 //
-// One run, everything on this machine, 1 partition, acks=1, no compression:
-//   1. the load generator (librdkafka via python3-confluent-kafka) against the calibration sink
-//      (bench/calibration-sink.ts: parse Produce, check CRC, append to page cache): the ceiling of
-//      this generator on this machine, for 1 KiB and 100 B records;
-//   2. the same loads against a real Samsa broker (embedded ZooKeeper + `node dist/cli/main.js
-//      server-start`), each after a warm-up on another topic;
-//   3. consuming everything back from Samsa.
-// Samsa's numbers are printed next to the targets and as a ratio to the sink. `sync` runs between
-// phases so that each one starts without the previous one's dirty pages.
+// Everything on this machine, 1 partition, acks=1, no compression. The load generator is librdkafka
+// (python3-confluent-kafka; kcat as a fallback). It runs against
+//   - the calibration sink (bench/calibration-sink.ts: parse Produce, check CRC, append to page
+//     cache): the ceiling of this generator on this machine, and
+//   - a real Samsa broker (embedded ZooKeeper + `node dist/cli/main.js server-start`),
+// alternately, in rounds (sink 1 KiB, Samsa 1 KiB, sink 100 B, Samsa 100 B), after warm-ups; then
+// everything is consumed back from Samsa. The summary gives medians over the rounds, Samsa's
+// numbers against the targets and as a ratio to the sink in the same round. Before each run the
+// runner syncs the disks and measures how busy the machine is (a warning says when other processes
+// were using the CPU); each run reports the CPU time the client and the broker used per GiB.
 //
-// Usage: npm run bench -- [--quick] [--profile] [--check] [--records-1k N] [--records-100b N]
-//        [--phases sink,samsa,consume] [--generator python|kcat] [--keep] [--override k=v ...]
-// Run with --help for the details.
+// Usage: npm run bench -- [--quick] [--rounds R] [--profile] [--check] [--records-1k N]
+//        [--records-100b N] [--phases sink,samsa,consume] [--generator python|kcat] [--keep]
+//        [--override k=v ...]; --help for the details.
 
 import { spawn, spawnSync, type ChildProcess } from 'child_process';
 import * as fs from 'fs';
@@ -37,6 +38,11 @@ const CONSUMER_PY = path.join(BENCH_SRC, 'consumer.py');
 const MB = 1024 * 1024; // kafka-producer-perf-test's MB
 const READY = /started \(kafka\.server\.KafkaServer\)/;
 
+const TOPIC_1K = 'bench-1k';
+const TOPIC_100B = 'bench-100b';
+/** The sink deletes its oldest files beyond this (it keeps no data anyone reads). */
+const SINK_RETAIN_BYTES = 1024 * MB;
+
 const TARGETS = { produce1kMBps: 300, produce1kRatio: 0.5, produce100bRps: 600_000, consumeMBps: 500 };
 
 // ---------------------------------------------------------------------------------------------
@@ -44,6 +50,7 @@ const TARGETS = { produce1kMBps: 300, produce1kRatio: 0.5, produce100bRps: 600_0
 
 interface Options {
   records1k: number;
+  rounds: number;
   records100b: number;
   warmup1k: number;
   warmup100b: number;
@@ -61,8 +68,10 @@ interface Options {
 
 const HELP = `npm run bench -- [options]
   --quick               smoke run: small record counts (seconds, not minutes)
-  --records-1k N        1 KiB records per produce run (default 2000000, ~2 GB)
-  --records-100b N      100 B records per produce run (default 5000000)
+  --rounds R            produce runs per target and size, alternating sink and broker (default 3;
+                        the summary shows medians); the consume runs are repeated as often
+  --records-1k N        1 KiB records per produce run (default 750000, ~0.75 GB)
+  --records-100b N      100 B records per produce run (default 2000000)
   --phases LIST         comma-separated subset of sink,samsa,consume (default all three)
   --generator G         python (python3-confluent-kafka, default) or kcat (coarser timing, no latency)
   --profile             run the broker with --cpu-prof and print its top self-time functions
@@ -75,8 +84,9 @@ const HELP = `npm run bench -- [options]
 
 function parseOptions(argv: string[]): Options {
   const o: Options = {
-    records1k: 2_000_000,
-    records100b: 5_000_000,
+    records1k: 750_000,
+    records100b: 2_000_000,
+    rounds: 3,
     warmup1k: 200_000,
     warmup100b: 500_000,
     phases: new Set(['sink', 'samsa', 'consume']),
@@ -91,6 +101,7 @@ function parseOptions(argv: string[]): Options {
     quick: false,
   };
   let explicit1k = false;
+  let explicitRounds = false;
   let explicit100b = false;
   const count = (v: string | undefined, flag: string): number => {
     const n = Number((v ?? '').replace(/_/g, ''));
@@ -111,6 +122,10 @@ function parseOptions(argv: string[]): Options {
         break;
       case '--quick':
         o.quick = true;
+        break;
+      case '--rounds':
+        o.rounds = count(next(), a);
+        explicitRounds = true;
         break;
       case '--records-1k':
         o.records1k = count(next(), a);
@@ -162,6 +177,7 @@ function parseOptions(argv: string[]): Options {
   if (o.quick) {
     if (!explicit1k) o.records1k = 100_000;
     if (!explicit100b) o.records100b = 300_000;
+    if (!explicitRounds) o.rounds = 1;
     o.warmup1k = 20_000;
     o.warmup100b = 50_000;
   }
@@ -298,7 +314,7 @@ interface RunResult {
 function run(
   cmd: string,
   args: string[],
-  opts: { env?: NodeJS.ProcessEnv; input?: string } = {},
+  opts: { env?: NodeJS.ProcessEnv; input?: string; timeoutMs?: number } = {},
 ): Promise<RunResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(cmd, args, {
@@ -309,23 +325,38 @@ function run(
     running.add(child);
     const out: Buffer[] = [];
     const err: Buffer[] = [];
+    const timeoutMs = opts.timeoutMs ?? 120_000;
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      child.kill('SIGKILL');
+    }, timeoutMs);
     child.stdout.on('data', (b: Buffer) => out.push(b));
     child.stderr.on('data', (b: Buffer) => err.push(b));
     child.stdin.on('error', () => undefined);
     child.stdin.end(opts.input ?? '');
     child.on('error', (e) => {
+      clearTimeout(timer);
       running.delete(child);
       reject(new Error(`cannot run ${cmd}: ${e.message}`));
     });
     child.on('close', (code) => {
+      clearTimeout(timer);
       running.delete(child);
       resolve({
         code,
         stdout: Buffer.concat(out).toString('utf8'),
-        stderr: Buffer.concat(err).toString('utf8'),
+        stderr:
+          Buffer.concat(err).toString('utf8') +
+          (timedOut ? `\n[bench] killed after ${timeoutMs / 1000} s\n` : ''),
       });
     });
   });
+}
+
+/** Time allowed for a client run moving `bytes`: generous, but a stuck run does not hang the bench. */
+function clientTimeoutMs(bytes: number): number {
+  return 90_000 + (bytes / (10 * MB)) * 1000; // 10 MB/s is far below anything healthy
 }
 
 function lastJsonLine<T>(stdout: string): T | null {
@@ -459,7 +490,7 @@ const PRODUCER_SETTINGS: Record<string, string> = {
   'linger.ms': '5',
   'batch.size': '1000000',
   'batch.num.messages': '10000',
-  'queue.buffering.max.kbytes': '65536',
+  'queue.buffering.max.kbytes': '32768', // the Java producer's buffer.memory
   'max.in.flight.requests.per.connection': '5',
   'compression.type': 'none',
 };
@@ -500,7 +531,7 @@ async function produce(
         PRODUCER_SETTINGS['max.in.flight.requests.per.connection'],
         ...extra.flatMap((kv) => ['--set', kv]),
       ],
-      { env: GENERATOR_ENV },
+      { env: GENERATOR_ENV, timeoutMs: clientTimeoutMs(records * recordSize) },
     );
     const res = lastJsonLine<ProduceResult>(r.stdout);
     if (res === null || r.code !== 0) {
@@ -526,7 +557,10 @@ async function produce(
   // Wait for the partition first, so the timed run does not include topic metadata propagation.
   await kcatWaitForTopic(bootstrap, topic);
   const t0 = process.hrtime.bigint();
-  r = await run('sh', ['-c', script], { env: { ...process.env, PAYLOAD: payload } });
+  r = await run('sh', ['-c', script], {
+    env: { ...process.env, PAYLOAD: payload },
+    timeoutMs: clientTimeoutMs(records * recordSize),
+  });
   const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
   if (r.code !== 0) throw new Error(`kcat producer to ${topic} failed (exit ${r.code}):\n${r.stderr}`);
   return {
@@ -565,12 +599,13 @@ async function consume(
   bootstrap: string,
   topic: string,
   records: number,
+  recordSize: number,
 ): Promise<ConsumeResult> {
   if (gen.kind === 'python') {
     const r = await run(
       gen.python as string,
       [CONSUMER_PY, '--bootstrap', bootstrap, '--topic', topic, '--records', String(records)],
-      { env: GENERATOR_ENV },
+      { env: GENERATOR_ENV, timeoutMs: clientTimeoutMs(records * recordSize) },
     );
     const res = lastJsonLine<ConsumeResult>(r.stdout);
     if (res === null || r.code !== 0) {
@@ -581,23 +616,27 @@ async function consume(
     return res;
   }
   const t0 = process.hrtime.bigint();
-  const r = await run('kcat', [
-    '-C',
-    '-q',
-    '-e',
-    '-b',
-    bootstrap,
-    '-t',
-    topic,
-    '-p',
-    '0',
-    '-o',
-    'beginning',
-    '-c',
-    String(records),
-    '-f',
-    '%S\n',
-  ]);
+  const r = await run(
+    'kcat',
+    [
+      '-C',
+      '-q',
+      '-e',
+      '-b',
+      bootstrap,
+      '-t',
+      topic,
+      '-p',
+      '0',
+      '-o',
+      'beginning',
+      '-c',
+      String(records),
+      '-f',
+      '%S\n',
+    ],
+    { timeoutMs: clientTimeoutMs(records * recordSize) },
+  );
   const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
   const sizes = r.stdout.split('\n').filter(Boolean);
   const bytes = sizes.reduce((s, x) => s + Number(x), 0);
@@ -648,9 +687,6 @@ function consumeLine(label: string, r: ConsumeResult): string {
     (r.firstMs !== null ? ` (first record after ${fmt(r.firstMs, 1)} ms)` : '')
   );
 }
-
-const rate = (r: ProduceResult | ConsumeResult | undefined) =>
-  r === undefined ? null : { rps: r.records / r.seconds, mbps: r.bytes / MB / r.seconds };
 
 // ---------------------------------------------------------------------------------------------
 // Main
@@ -782,8 +818,9 @@ async function main(): Promise<void> {
   const stored = (n: number, size: number) => n * (size + perRecordOverhead);
   const need =
     (opts.phases.has('samsa')
-      ? stored(opts.records1k + opts.warmup1k, 1024) + stored(opts.records100b + opts.warmup100b, 100)
-      : 0) + (opts.phases.has('sink') ? stored(opts.records1k + opts.warmup1k, 1024) : 0);
+      ? stored(opts.records1k * opts.rounds + 2 * opts.warmup1k, 1024) +
+        stored(opts.records100b * opts.rounds + 2 * opts.warmup100b, 100)
+      : 0) + (opts.phases.has('sink') ? SINK_RETAIN_BYTES + 256 * MB : 0);
   const free = freeBytes(parent);
   if (free < need * 1.2 + 512 * MB) {
     throw new Error(
@@ -807,7 +844,8 @@ async function main(): Promise<void> {
       .join(' ')}`,
   );
   console.log(
-    `records: 1 KiB x ${opts.records1k} and 100 B x ${opts.records100b} per run (after warm-ups of ` +
+    `records: 1 KiB x ${opts.records1k} and 100 B x ${opts.records100b} per run, ${opts.rounds} ` +
+      `round${opts.rounds > 1 ? 's' : ''} (after warm-ups of ` +
       `${opts.warmup1k} and ${opts.warmup100b}); MB = 2^20 bytes` +
       (gen.kind === 'python'
         ? '; latency = produce() to delivery report, sampled like kafka-producer-perf-test'
@@ -823,67 +861,43 @@ async function main(): Promise<void> {
   );
   console.log('');
 
-  const results: {
-    sink1k?: ProduceResult;
-    sink100b?: ProduceResult;
-    samsa1k?: ProduceResult;
-    samsa100b?: ProduceResult;
-    consume1k?: ConsumeResult;
-    consume100b?: ConsumeResult;
-  } = {};
   const extra = opts.producerSet;
+  const rounds = opts.rounds;
   /** CPU share other processes used just before each measured run. */
   const background: Record<string, number | null> = {};
-  const settle = async (phase: string) => {
+  const settle = async (label: string) => {
     syncDisks();
-    background[phase] = await checkQuiet(phase);
+    background[label] = await checkQuiet(label);
   };
-  let profileSummary: string | null = null;
 
-  // 1. The calibration sink.
+  // The calibration sink and the broker both run throughout, so that the runs against them can
+  // alternate: a burst of load from elsewhere then hits both sides of a comparison alike.
+  let sink: Service | null = null;
+  let sinkBootstrap = '';
   if (opts.phases.has('sink')) {
-    for (const [size, records, warmup, key] of [
-      [1024, opts.records1k, opts.warmup1k, 'sink1k'],
-      [100, opts.records100b, opts.warmup100b, 'sink100b'],
-    ] as const) {
-      const dir = path.join(work, `sink-${size}`);
-      fs.mkdirSync(dir);
-      const sink = new Service(
-        'calibration sink',
-        spawnTiedToParent(
-          process.execPath,
-          [...benchModuleArgs('calibration-sink'), '--dir', path.join(dir, 'data')],
-          {
-            cwd: REPO,
-            killGraceMs: 5_000,
-          },
-        ),
-        path.join(dir, 'sink.log'),
-      );
-      onCleanup(() => sink.stop(5_000));
-      const port = Number((await sink.waitFor(/listening (\d+)/, 60_000))[1]);
-      const bootstrap = `127.0.0.1:${port}`;
-      syncDisks();
-      await produce(gen, bootstrap, 'bench-warmup', warmup, size, extra);
-      await settle(key);
-      const res = await withReceiverCpu(sink.child.pid, `sink ${size} B`, () =>
-        produce(gen, bootstrap, `bench-${size}`, records, size, extra),
-      );
-      results[key] = res;
-      console.log(perfTestLine(`[sink  ${size === 1024 ? '1 KiB' : '100 B'}]`, res));
-      console.log(cpuLine(res, 'sink'));
-      await sink.stop(5_000);
-      const stats = lastJsonLine<{ records: number; crcErrors: number }>(sink.output);
-      if (stats === null || stats.records !== warmup + records || stats.crcErrors !== 0) {
-        throw new Error(
-          `calibration sink stored ${JSON.stringify(stats)}, expected ${warmup + records} records`,
-        );
-      }
-      fs.rmSync(path.join(dir, 'data'), { recursive: true, force: true }); // drops its dirty pages
-    }
+    sink = new Service(
+      'calibration sink',
+      spawnTiedToParent(
+        process.execPath,
+        [
+          ...benchModuleArgs('calibration-sink'),
+          '--dir',
+          path.join(work, 'sink'),
+          '--retain-bytes',
+          String(SINK_RETAIN_BYTES),
+        ],
+        { cwd: REPO, killGraceMs: 5_000 },
+      ),
+      path.join(work, 'sink.log'),
+    );
+    const s = sink;
+    onCleanup(() => s.stop(5_000));
+    sinkBootstrap = `127.0.0.1:${(await sink.waitFor(/listening (\d+)/, 60_000))[1]}`;
   }
 
-  // 2. Samsa.
+  let broker: Service | null = null;
+  let brokerBootstrap = '';
+  let profileDir: string | null = null;
   if (opts.phases.has('samsa')) {
     const zk: EmbeddedZooKeeper = await startEmbeddedZooKeeper({
       dataDir: path.join(work, 'zookeeper'),
@@ -891,7 +905,6 @@ async function main(): Promise<void> {
       logFile: path.join(work, 'zookeeper.log'),
     });
     onCleanup(() => zk.stop());
-
     const port = await freePortNumber();
     const listener = `PLAINTEXT://127.0.0.1:${port}`;
     const props = path.join(work, 'server.properties');
@@ -909,11 +922,12 @@ async function main(): Promise<void> {
       'transaction.state.log.min.isr': '1',
       'group.initial.rebalance.delay.ms': '0',
     });
-    const profileDir = opts.profile
+    profileDir = opts.profile
       ? (opts.profileDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'samsa-bench-profile-')))
       : null;
+    if (profileDir !== null) fs.mkdirSync(profileDir, { recursive: true });
     const nodeArgs = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [];
-    const broker = new Service(
+    broker = new Service(
       'Samsa broker',
       spawnTiedToParent(
         process.execPath,
@@ -928,17 +942,17 @@ async function main(): Promise<void> {
       ),
       path.join(work, 'broker.log'),
     );
-    onCleanup(() => broker.stop(30_000));
+    const b = broker;
+    onCleanup(() => b.stop(30_000));
     await broker.waitFor(READY, 60_000);
-    const bootstrap = `127.0.0.1:${port}`;
-
-    for (const topic of ['bench-warmup', 'bench-1k', 'bench-100b']) {
+    brokerBootstrap = `127.0.0.1:${port}`;
+    for (const topic of ['bench-warmup', TOPIC_1K, TOPIC_100B]) {
       const r = await run(process.execPath, [
         SAMSA_MAIN,
         'topics',
         '--create',
         '--bootstrap-server',
-        bootstrap,
+        brokerBootstrap,
         '--topic',
         topic,
         '--partitions',
@@ -948,55 +962,70 @@ async function main(): Promise<void> {
       ]);
       if (r.code !== 0) throw new Error(`creating topic ${topic} failed:\n${r.stdout}${r.stderr}`);
     }
+  }
 
-    try {
-      syncDisks();
-      await produce(gen, bootstrap, 'bench-warmup', opts.warmup1k, 1024, extra);
-      await settle('samsa1k');
-      const pid = broker.child.pid;
-      results.samsa1k = await withReceiverCpu(pid, 'produce 1 KiB', () =>
-        produce(gen, bootstrap, 'bench-1k', opts.records1k, 1024, extra),
-      );
-      console.log(perfTestLine('[samsa 1 KiB]', results.samsa1k));
-      console.log(cpuLine(results.samsa1k, 'broker'));
-      await produce(gen, bootstrap, 'bench-warmup', opts.warmup100b, 100, extra);
-      await settle('samsa100b');
-      results.samsa100b = await withReceiverCpu(pid, 'produce 100 B', () =>
-        produce(gen, bootstrap, 'bench-100b', opts.records100b, 100, extra),
-      );
-      console.log(perfTestLine('[samsa 100 B]', results.samsa100b));
-      console.log(cpuLine(results.samsa100b, 'broker'));
+  const targets: Array<{ name: 'sink' | 'samsa'; service: Service; bootstrap: string }> = [];
+  if (sink !== null) targets.push({ name: 'sink', service: sink, bootstrap: sinkBootstrap });
+  if (broker !== null) targets.push({ name: 'samsa', service: broker, bootstrap: brokerBootstrap });
+  const sizes = [
+    { size: 1024, label: '1 KiB', topic: TOPIC_1K, records: opts.records1k, warmup: opts.warmup1k },
+    { size: 100, label: '100 B', topic: TOPIC_100B, records: opts.records100b, warmup: opts.warmup100b },
+  ] as const;
+  const produced: Record<string, ProduceResult[]> = { sink1k: [], sink100b: [], samsa1k: [], samsa100b: [] };
+  const consumed: Record<string, ConsumeResult[]> = { consume1k: [], consume100b: [] };
+  const key = (name: string, size: number) => `${name}${size === 1024 ? '1k' : '100b'}`;
 
-      // 3. Consume everything back.
-      if (opts.phases.has('consume')) {
-        await settle('consume1k');
-        results.consume1k = await withReceiverCpu(pid, 'consume 1 KiB', () =>
-          consume(gen, bootstrap, 'bench-1k', opts.records1k),
-        );
-        console.log(consumeLine('[consume 1 KiB]', results.consume1k));
-        console.log(cpuLine(results.consume1k, 'broker'));
-        await settle('consume100b');
-        results.consume100b = await withReceiverCpu(pid, 'consume 100 B', () =>
-          consume(gen, bootstrap, 'bench-100b', opts.records100b),
-        );
-        console.log(consumeLine('[consume 100 B]', results.consume100b));
-        console.log(cpuLine(results.consume100b, 'broker'));
-        for (const [r, n, size] of [
-          [results.consume1k, opts.records1k, 1024],
-          [results.consume100b, opts.records100b, 100],
-        ] as const) {
-          if (r.error !== null || r.records !== n || r.bytes !== n * size) {
+  try {
+    // Warm-ups (JIT, connection setup, first segment), to a topic of their own.
+    for (const t of targets) {
+      for (const z of sizes) await produce(gen, t.bootstrap, 'bench-warmup', z.warmup, z.size, extra);
+    }
+
+    // Produce: rounds of sink 1 KiB, samsa 1 KiB, sink 100 B, samsa 100 B.
+    for (let round = 1; round <= rounds; round++) {
+      for (const z of sizes) {
+        for (const t of targets) {
+          const label = `${t.name} ${z.label}${rounds > 1 ? ` #${round}` : ''}`;
+          await settle(label);
+          const res = await withReceiverCpu(t.service.child.pid, `${t.name} produce ${z.label}`, () =>
+            produce(gen, t.bootstrap, z.topic, z.records, z.size, extra),
+          );
+          produced[key(t.name, z.size)].push(res);
+          console.log(perfTestLine(`[${label}]`.padEnd(rounds > 1 ? 16 : 13), res));
+          console.log(cpuLine(res, t.name === 'sink' ? 'sink' : 'broker'));
+        }
+      }
+    }
+
+    // Consume everything back from Samsa, as many times as there were rounds.
+    if (broker !== null && opts.phases.has('consume')) {
+      for (let round = 1; round <= rounds; round++) {
+        for (const z of sizes) {
+          const total = z.records * rounds;
+          const label = `consume ${z.label}${rounds > 1 ? ` #${round}` : ''}`;
+          await settle(label);
+          const res = await withReceiverCpu(broker.child.pid, `samsa consume ${z.label}`, () =>
+            consume(gen, brokerBootstrap, z.topic, total, z.size),
+          );
+          consumed[`consume${z.size === 1024 ? '1k' : '100b'}`].push(res);
+          console.log(consumeLine(`[${label}]`, res));
+          console.log(cpuLine(res, 'broker'));
+          if (res.error !== null || res.records !== total || res.bytes !== total * z.size) {
             throw new Error(
-              `consumed ${r.records} records / ${r.bytes} bytes, expected ${n} / ${n * size}: ${r.error}`,
+              `consumed ${res.records} records / ${res.bytes} bytes of ${z.topic}, expected ` +
+                `${total} / ${total * z.size}: ${res.error}`,
             );
           }
         }
       }
-    } catch (e) {
-      console.error(`broker output (tail):\n${broker.tail()}`);
-      throw e;
     }
+  } catch (e) {
+    if (broker !== null) console.error(`broker output (tail):\n${broker.tail()}`);
+    throw e;
+  }
 
+  let profileSummary: string | null = null;
+  if (broker !== null) {
     await broker.stop(30_000);
     if (profileDir !== null) {
       const files = profileFiles(profileDir);
@@ -1004,115 +1033,162 @@ async function main(): Promise<void> {
         profileSummary = `no .cpuprofile was written to ${profileDir} (did the broker exit cleanly?)`;
       } else {
         const parts = [`Broker CPU profile: ${files.join(', ')}`];
-        for (const w of phaseWindows.filter((x) => !x.label.startsWith('sink'))) {
-          parts.push(`\n[${w.label}] ${formatSummary(summarizeProfiles(files, w), 15)}`);
+        for (const label of [...new Set(phaseWindows.map((w) => w.label))]) {
+          if (label.startsWith('sink')) continue;
+          const windows = phaseWindows.filter((w) => w.label === label);
+          parts.push(`\n[${label}] ${formatSummary(summarizeProfiles(files, windows), 15)}`);
         }
         parts.push(`\n[whole broker run] ${formatSummary(summarizeProfiles(files), 15)}`);
         profileSummary = parts.join('\n');
       }
     }
   }
-
-  // Summary.
-  console.log('');
-  const s1k = rate(results.sink1k);
-  const s100 = rate(results.sink100b);
-  const b1k = rate(results.samsa1k);
-  const b100 = rate(results.samsa100b);
-  const c1k = rate(results.consume1k);
-  const c100 = rate(results.consume100b);
-  const ratio1k = b1k && s1k ? b1k.mbps / s1k.mbps : null;
-  const ratio100 = b100 && s100 ? b100.rps / s100.rps : null;
-  const verdict = (ok: boolean | null) => (ok === null ? '' : ok ? 'PASS' : 'MISS');
-  const checks: Array<{ what: string; value: string; target: string; ok: boolean | null }> = [];
-  if (s1k)
-    checks.push({ what: 'sink    1 KiB', value: `${fmt(s1k.mbps, 1)} MB/s`, target: '(ceiling)', ok: null });
-  if (s100)
-    checks.push({
-      what: 'sink    100 B',
-      value: `${fmt(s100.rps / 1000, 1)}k rec/s`,
-      target: '(ceiling)',
-      ok: null,
-    });
-  if (b1k) {
-    checks.push({
-      what: 'produce 1 KiB',
-      value: `${fmt(b1k.mbps, 1)} MB/s`,
-      target: `>= ${TARGETS.produce1kMBps} MB/s`,
-      ok: b1k.mbps >= TARGETS.produce1kMBps,
-    });
-    if (ratio1k !== null) {
-      checks.push({
-        what: 'produce 1 KiB / sink',
-        value: fmt(ratio1k),
-        target: `>= ${TARGETS.produce1kRatio}`,
-        ok: ratio1k >= TARGETS.produce1kRatio,
-      });
+  if (sink !== null) {
+    await sink.stop(5_000);
+    const expected = sizes.reduce((n, z) => n + z.warmup + z.records * rounds, 0);
+    const stats = lastJsonLine<{ records: number; crcErrors: number }>(sink.output);
+    if (stats === null || stats.records !== expected || stats.crcErrors !== 0) {
+      throw new Error(`calibration sink stored ${JSON.stringify(stats)}, expected ${expected} records`);
     }
   }
-  if (b100) {
-    checks.push({
-      what: 'produce 100 B',
-      value: `${fmt(b100.rps / 1000, 1)}k rec/s`,
-      target: `>= ${TARGETS.produce100bRps / 1000}k rec/s`,
-      ok: b100.rps >= TARGETS.produce100bRps,
-    });
-    if (ratio100 !== null)
-      checks.push({ what: 'produce 100 B / sink', value: fmt(ratio100), target: '', ok: null });
-  }
-  if (c1k) {
-    checks.push({
-      what: 'consume 1 KiB',
-      value: `${fmt(c1k.mbps, 1)} MB/s`,
-      target: `>= ${TARGETS.consumeMBps} MB/s`,
-      ok: c1k.mbps >= TARGETS.consumeMBps,
-    });
-  }
-  if (c100)
-    checks.push({ what: 'consume 100 B', value: `${fmt(c100.rps / 1000, 1)}k rec/s`, target: '', ok: null });
-  console.log('Summary');
+
+  // Summary: medians over the rounds.
+  console.log('');
+  const med = (xs: number[]): number | null => {
+    if (xs.length === 0) return null;
+    const v = [...xs].sort((a, b) => a - b);
+    return v.length % 2 ? v[(v.length - 1) / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
+  };
+  const mbps = (r: { bytes: number; seconds: number }) => r.bytes / MB / r.seconds;
+  const rps = (r: { records: number; seconds: number }) => r.records / r.seconds;
+  const ratios = (a: ProduceResult[], b: ProduceResult[], f: (r: ProduceResult) => number) =>
+    a.length === b.length && a.length > 0 ? a.map((r, i) => f(r) / f(b[i])) : [];
+  const s1k = med(produced.sink1k.map(mbps));
+  const s100 = med(produced.sink100b.map(rps));
+  const b1k = med(produced.samsa1k.map(mbps));
+  const b100 = med(produced.samsa100b.map(rps));
+  const c1k = med(consumed.consume1k.map(mbps));
+  const c100 = med(consumed.consume100b.map(rps));
+  const ratio1k = med(ratios(produced.samsa1k, produced.sink1k, mbps));
+  const ratio100 = med(ratios(produced.samsa100b, produced.sink100b, rps));
+  const spread = (xs: number[], scale = 1, digits = 1) =>
+    xs.length > 1 ? ` (${xs.map((x) => fmt(x / scale, digits)).join(', ')})` : '';
+  const verdict = (ok: boolean | null) => (ok === null ? '' : ok ? 'PASS' : 'MISS');
+  const checks: Array<{ what: string; value: string; target: string; ok: boolean | null; runs: string }> = [];
+  const add = (what: string, value: string, target: string, ok: boolean | null, runs: string) =>
+    checks.push({ what, value, target, ok, runs });
+  if (s1k !== null)
+    add('sink    1 KiB', `${fmt(s1k, 1)} MB/s`, '(ceiling)', null, spread(produced.sink1k.map(mbps)));
+  if (b1k !== null)
+    add(
+      'produce 1 KiB',
+      `${fmt(b1k, 1)} MB/s`,
+      `>= ${TARGETS.produce1kMBps} MB/s`,
+      b1k >= TARGETS.produce1kMBps,
+      spread(produced.samsa1k.map(mbps)),
+    );
+  if (ratio1k !== null)
+    add(
+      'produce 1 KiB / sink',
+      fmt(ratio1k),
+      `>= ${TARGETS.produce1kRatio}`,
+      ratio1k >= TARGETS.produce1kRatio,
+      spread(ratios(produced.samsa1k, produced.sink1k, mbps), 1, 2),
+    );
+  if (s100 !== null)
+    add(
+      'sink    100 B',
+      `${fmt(s100 / 1000, 1)}k rec/s`,
+      '(ceiling)',
+      null,
+      spread(produced.sink100b.map(rps), 1000),
+    );
+  if (b100 !== null)
+    add(
+      'produce 100 B',
+      `${fmt(b100 / 1000, 1)}k rec/s`,
+      `>= ${TARGETS.produce100bRps / 1000}k rec/s`,
+      b100 >= TARGETS.produce100bRps,
+      spread(produced.samsa100b.map(rps), 1000),
+    );
+  if (ratio100 !== null)
+    add(
+      'produce 100 B / sink',
+      fmt(ratio100),
+      '',
+      null,
+      spread(ratios(produced.samsa100b, produced.sink100b, rps), 1, 2),
+    );
+  if (c1k !== null)
+    add(
+      'consume 1 KiB',
+      `${fmt(c1k, 1)} MB/s`,
+      `>= ${TARGETS.consumeMBps} MB/s`,
+      c1k >= TARGETS.consumeMBps,
+      spread(consumed.consume1k.map(mbps)),
+    );
+  if (c100 !== null)
+    add(
+      'consume 100 B',
+      `${fmt(c100 / 1000, 1)}k rec/s`,
+      '',
+      null,
+      spread(consumed.consume100b.map(rps), 1000),
+    );
+  console.log(`Summary${rounds > 1 ? ` (median of ${rounds} rounds; each round in parentheses)` : ''}`);
   for (const c of checks) {
-    console.log(`  ${c.what.padEnd(22)} ${c.value.padStart(16)}   ${c.target.padEnd(18)} ${verdict(c.ok)}`);
+    console.log(
+      `  ${c.what.padEnd(22)} ${c.value.padStart(15)}   ${c.target.padEnd(16)} ${verdict(c.ok).padEnd(4)} ${c.runs}`,
+    );
   }
   if (profileSummary !== null) console.log(`\n${profileSummary}`);
 
-  const pick = (r: ProduceResult | undefined) =>
-    r && {
-      records: r.records,
-      recordSize: r.recordSize,
-      seconds: r.seconds,
-      recordsPerSec: r.records / r.seconds,
-      mbPerSec: r.bytes / MB / r.seconds,
-      latencyMs:
-        r.samples > 0 ? { avg: r.avg, max: r.max, p50: r.p50, p95: r.p95, p99: r.p99, p999: r.p999 } : null,
-      clientCpuSeconds: r.cpuSeconds ?? null,
-      receiverCpuSeconds: r.receiverCpuSeconds ?? null,
-      machineBusy: r.machineBusy ?? null,
-    };
-  const pickC = (r: ConsumeResult | undefined) =>
-    r && {
-      records: r.records,
-      seconds: r.seconds,
-      recordsPerSec: r.records / r.seconds,
-      mbPerSec: r.bytes / MB / r.seconds,
-      clientCpuSeconds: r.cpuSeconds ?? null,
-      receiverCpuSeconds: r.receiverCpuSeconds ?? null,
-      machineBusy: r.machineBusy ?? null,
-    };
+  const pick = (r: ProduceResult) => ({
+    records: r.records,
+    recordSize: r.recordSize,
+    seconds: r.seconds,
+    recordsPerSec: r.records / r.seconds,
+    mbPerSec: r.bytes / MB / r.seconds,
+    latencyMs:
+      r.samples > 0 ? { avg: r.avg, max: r.max, p50: r.p50, p95: r.p95, p99: r.p99, p999: r.p999 } : null,
+    clientCpuSeconds: r.cpuSeconds ?? null,
+    receiverCpuSeconds: r.receiverCpuSeconds ?? null,
+    machineBusy: r.machineBusy ?? null,
+  });
+  const pickC = (r: ConsumeResult) => ({
+    records: r.records,
+    seconds: r.seconds,
+    recordsPerSec: r.records / r.seconds,
+    mbPerSec: r.bytes / MB / r.seconds,
+    clientCpuSeconds: r.cpuSeconds ?? null,
+    receiverCpuSeconds: r.receiverCpuSeconds ?? null,
+    machineBusy: r.machineBusy ?? null,
+  });
   const missed = checks.filter((c) => c.ok === false).map((c) => c.what);
   console.log(
     JSON.stringify({
       bench: 'samsa',
       generator: gen.description,
       quick: opts.quick,
-      sink1k: pick(results.sink1k),
-      sink100b: pick(results.sink100b),
-      samsa1k: pick(results.samsa1k),
-      samsa100b: pick(results.samsa100b),
-      consume1k: pickC(results.consume1k),
-      consume100b: pickC(results.consume100b),
-      ratio1k,
-      ratio100b: ratio100,
+      rounds,
+      median: {
+        sink1kMBps: s1k,
+        sink100bRps: s100,
+        samsa1kMBps: b1k,
+        samsa100bRps: b100,
+        consume1kMBps: c1k,
+        consume100bRps: c100,
+        ratio1k,
+        ratio100b: ratio100,
+      },
+      runs: {
+        sink1k: produced.sink1k.map(pick),
+        sink100b: produced.sink100b.map(pick),
+        samsa1k: produced.samsa1k.map(pick),
+        samsa100b: produced.samsa100b.map(pick),
+        consume1k: consumed.consume1k.map(pickC),
+        consume100b: consumed.consume100b.map(pickC),
+      },
       targets: TARGETS,
       missed,
       backgroundCpu: background,
