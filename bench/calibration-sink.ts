@@ -3,8 +3,9 @@
 // producer (ApiVersions, Metadata: itself as the only broker, leader of partition 0 of whatever topic
 // is asked for; Produce), using Samsa's own codec. For each Produce it decodes the request, walks the
 // record batches of every partition checking magic and CRC-32C, appends the bytes to a file (page
-// cache, no fsync; 256 MiB files, the oldest deleted beyond --retain-bytes) and answers with
-// increasing base offsets.
+// cache, no fsync; 256 MiB files, the oldest deleted beyond --retain-bytes, default never) and
+// answers with increasing base offsets. (Deleting during a benchmark would be unfair to the broker:
+// appends would reuse the pages just freed instead of fresh ones.)
 // No log, no index, no ZooKeeper, no validation beyond the CRC.
 //
 // Run: node dist/bench/bench/calibration-sink.js --dir <dir> [--port N] [--retain-bytes N] (after
