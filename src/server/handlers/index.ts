@@ -24,6 +24,14 @@ import { updateMetadataHandler } from './update-metadata';
 import { leaderAndIsrHandler } from './leader-and-isr';
 import { offsetForLeaderEpochHandler } from './offset-for-leader-epoch';
 import { stopReplicaHandler } from './stop-replica';
+import { withClusterDefaultBrokerResource } from '../config-manager';
+import { alterConfigsHandler } from './alter-configs';
+import { incrementalAlterConfigsHandler } from './incremental-alter-configs';
+import { createPartitionsHandler } from './create-partitions';
+import { describeClusterHandler } from './describe-cluster';
+import { describeLogDirsHandler } from './describe-log-dirs';
+import { alterPartitionReassignmentsHandler } from './alter-partition-reassignments';
+import { listPartitionReassignmentsHandler } from './list-partition-reassignments';
 
 export interface HandlerDeps {
   brokerId: number;
@@ -68,10 +76,25 @@ export function registerHandlers(apis: KafkaApis, d: HandlerDeps): void {
   apis.register(deleteTopicsHandler(d.config, d.admin, d.controller, d.cache));
   for (const h of d.services.groupCoordinator.handlers) apis.register(h);
   apis.register(
-    describeConfigsHandler({
-      brokerId: d.brokerId,
-      topicConfigs: (t) => d.services.topicConfigs(t),
-      brokerConfigs: () => d.services.brokerConfigs(),
-    }),
+    withClusterDefaultBrokerResource(
+      describeConfigsHandler({
+        brokerId: d.brokerId,
+        topicConfigs: (t) => d.services.topicConfigs(t),
+        brokerConfigs: () => d.services.brokerConfigs(),
+      }),
+      d.services.configManager,
+    ),
   );
+  const cm = d.services.configManager;
+  apis.register(alterConfigsHandler(d.brokerId, cm));
+  apis.register(incrementalAlterConfigsHandler(d.brokerId, cm));
+  apis.register(
+    createPartitionsHandler(d.controller, d.services.partitionAdmin, d.cache, (p, t) =>
+      d.admin.waitForMetadata(p, t),
+    ),
+  );
+  apis.register(describeClusterHandler(d.cache));
+  apis.register(describeLogDirsHandler(d.services.logManager));
+  apis.register(alterPartitionReassignmentsHandler(d.controller));
+  apis.register(listPartitionReassignmentsHandler(d.controller));
 }
