@@ -1,5 +1,9 @@
-// `samsa topics` — kafka-topics.sh: --create, --list, --describe, --delete (and --alter
-// --partitions), with Kafka's flags, output lines and error texts.
+// `samsa topics` — kafka-topics.sh: --create, --list, --describe, --delete and --alter
+// --partitions [--replica-assignment] (CreatePartitions on the controller; the assignment lists
+// every partition, the new ones are those past the current count), with Kafka's flags, output
+// lines and error texts. --describe asks the controller for reassignments in progress and, as
+// TopicCommand, prints `Adding Replicas`/`Removing Replicas` for moving partitions and counts the
+// replication factor without the replicas being added.
 
 import { connectBootstrap, connectController, KafkaConnection } from '../client/network-client';
 import { ZERO_UUID } from '../protocol/codec/reader';
@@ -7,7 +11,9 @@ import { errorName, ErrorCode } from '../protocol/errors';
 import { ApiKey } from '../protocol/messages/generated';
 import type { CreateTopicsResponse } from '../protocol/messages/generated/CreateTopicsResponse';
 import type { DeleteTopicsResponse } from '../protocol/messages/generated/DeleteTopicsResponse';
+import type { CreatePartitionsResponse } from '../protocol/messages/generated/CreatePartitionsResponse';
 import type { DescribeConfigsResponse } from '../protocol/messages/generated/DescribeConfigsResponse';
+import type { ListPartitionReassignmentsResponse } from '../protocol/messages/generated/ListPartitionReassignmentsResponse';
 import type { MetadataResponse } from '../protocol/messages/generated/MetadataResponse';
 import { CliError } from './cli-error';
 
@@ -90,6 +96,15 @@ export async function runTopics(o: TopicsOptions, out: (s: string) => void): Pro
   if (!o.bootstrapServer) throw new CliError('Missing required argument "[bootstrap-server]"');
   if ((o.create || o.delete || o.alter) && !o.topic)
     throw new CliError('Missing required argument "[topic]"');
+  if (o.alter) {
+    if (o.config.length > 0)
+      throw new CliError(
+        'Option "[config]" can\'t be used with option "[alter]" (To alter topic configurations, the kafka-configs tool can be used.)',
+      );
+    if (o.replicationFactor !== undefined)
+      throw new CliError('Option "[replication-factor]" can\'t be used with option "[alter]"');
+    if (o.partitions === undefined) throw new CliError('Missing required argument "[partitions]"');
+  }
   if (o.create && !o.replicaAssignment && o.partitions === undefined && o.replicationFactor === undefined) {
     // Kafka allows both to default to the broker settings.
   }
@@ -99,10 +114,7 @@ export async function runTopics(o: TopicsOptions, out: (s: string) => void): Pro
     else if (o.list) await list(conn, o, out);
     else if (o.describe) await describe(conn, o, out);
     else if (o.delete) await del(conn, o);
-    else if (o.alter)
-      throw new CliError(
-        '--alter is not supported by this broker yet (CreatePartitions arrives with reassignment support)',
-      );
+    else if (o.alter) await alter(conn, o);
   } finally {
     conn.close();
   }
@@ -211,6 +223,10 @@ async function describe(conn: KafkaConnection, o: TopicsOptions, out: (s: string
   if (names.length === 0) return;
   const md = await metadata(conn, names);
   const configs = await topicConfigs(conn, names);
+  const reassignments = await listReassignments(
+    conn,
+    md.topics.map((t) => ({ name: t.name as string, partitions: t.partitions.map((p) => p.partitionIndex) })),
+  );
   const live = new Set(md.brokers.map((b) => b.nodeId));
   const reportOnly = o.underReplicatedPartitions || o.unavailablePartitions;
   for (const t of md.topics.sort((a, b) => (a.name as string).localeCompare(b.name as string))) {
@@ -221,17 +237,25 @@ async function describe(conn: KafkaConnection, o: TopicsOptions, out: (s: string
     if (!reportOnly) {
       let line = `Topic: ${name}`;
       if (t.topicId !== ZERO_UUID) line += `\tTopicId: ${t.topicId}`;
-      line += `\tPartitionCount: ${parts.length}\tReplicationFactor: ${parts[0]?.replicaNodes.length ?? 0}\tConfigs: ${conf}`;
+      const rf = parts[0]
+        ? replicationFactor(parts[0].replicaNodes, reassignments.get(`${name}-${parts[0].partitionIndex}`))
+        : 0;
+      line += `\tPartitionCount: ${parts.length}\tReplicationFactor: ${rf}\tConfigs: ${conf}`;
       out(line);
     }
     if (o.topicsWithOverrides) continue;
     for (const p of parts) {
       const hasLeader = p.leaderId >= 0;
-      if (o.underReplicatedPartitions && !(p.replicaNodes.length - p.isrNodes.length > 0)) continue;
+      const ra = reassignments.get(`${name}-${p.partitionIndex}`);
+      if (o.underReplicatedPartitions && !(replicationFactor(p.replicaNodes, ra) - p.isrNodes.length > 0))
+        continue;
       if (o.unavailablePartitions && hasLeader && live.has(p.leaderId)) continue;
+      const moving = ra
+        ? `\tAdding Replicas: ${ra.addingReplicas.join(',')}\tRemoving Replicas: ${ra.removingReplicas.join(',')}`
+        : '';
       out(
         `\tTopic: ${name}\tPartition: ${p.partitionIndex}\tLeader: ${hasLeader ? p.leaderId : 'none'}` +
-          `\tReplicas: ${p.replicaNodes.join(',')}\tIsr: ${p.isrNodes.join(',')}\tElr: N/A\tLastKnownElr: N/A`,
+          `\tReplicas: ${p.replicaNodes.join(',')}\tIsr: ${p.isrNodes.join(',')}${moving}\tElr: N/A\tLastKnownElr: N/A`,
       );
     }
   }
@@ -249,6 +273,86 @@ async function del(conn: KafkaConnection, o: TopicsOptions): Promise<void> {
       timeoutMs: 30000,
     });
     const failed = res.responses.find((r) => r.errorCode !== ErrorCode.NONE);
+    if (failed) throw topicError(failed.errorCode, failed.errorMessage);
+  } finally {
+    if (ctrl !== conn) ctrl.close();
+  }
+}
+
+interface Reassignment {
+  replicas: number[];
+  addingReplicas: number[];
+  removingReplicas: number[];
+}
+
+/**
+ * Reassignments in progress for the given partitions, keyed `topic-partition`, from the controller.
+ * A broker without ListPartitionReassignments has none to report (TopicCommand ignores
+ * UnsupportedVersionException the same way).
+ */
+async function listReassignments(
+  conn: KafkaConnection,
+  topics: Array<{ name: string; partitions: number[] }>,
+): Promise<Map<string, Reassignment>> {
+  const out = new Map<string, Reassignment>();
+  try {
+    conn.version(ApiKey.ListPartitionReassignments);
+  } catch {
+    return out;
+  }
+  if (topics.length === 0) return out;
+  const ctrl = await connectController(conn);
+  try {
+    const r = await ctrl.request<ListPartitionReassignmentsResponse>(ApiKey.ListPartitionReassignments, {
+      timeoutMs: 30000,
+      topics: topics.map((t) => ({ name: t.name, partitionIndexes: t.partitions })),
+    });
+    if (r.errorCode !== ErrorCode.NONE) throw topicError(r.errorCode, r.errorMessage);
+    for (const t of r.topics)
+      for (const p of t.partitions)
+        out.set(`${t.name}-${p.partitionIndex}`, {
+          replicas: p.replicas,
+          addingReplicas: p.addingReplicas,
+          removingReplicas: p.removingReplicas,
+        });
+  } finally {
+    if (ctrl !== conn) ctrl.close();
+  }
+  return out;
+}
+
+/** TopicCommand.getReplicationFactor: while replicas move, the count without those being added. */
+function replicationFactor(replicas: number[], ra: Reassignment | undefined): number {
+  const moving =
+    ra !== undefined &&
+    replicas.some((r) => ra.addingReplicas.includes(r) || ra.removingReplicas.includes(r));
+  return moving ? ra.replicas.length - ra.addingReplicas.length : replicas.length;
+}
+
+/** --alter --partitions N [--replica-assignment …]: CreatePartitions for every matching topic; silent on success. */
+async function alter(conn: KafkaConnection, o: TopicsOptions): Promise<void> {
+  const count = parseInt32(o.partitions as string, '--partitions');
+  const assignment = o.replicaAssignment ? parseReplicaAssignment(o.replicaAssignment) : null;
+  const names = await listTopicNames(conn, o);
+  ensureTopicExists(names, o);
+  if (names.length === 0) return;
+  const md = await metadata(conn, names);
+  const current = new Map(md.topics.map((t) => [t.name as string, t.partitions.length]));
+  const ctrl = await connectController(conn);
+  try {
+    const res = await ctrl.request<CreatePartitionsResponse>(ApiKey.CreatePartitions, {
+      topics: names.map((name) => ({
+        name,
+        count,
+        assignments:
+          assignment === null
+            ? null
+            : assignment.slice(current.get(name) ?? 0).map((brokerIds) => ({ brokerIds })),
+      })),
+      timeoutMs: 30000,
+      validateOnly: false,
+    });
+    const failed = res.results.find((r) => r.errorCode !== ErrorCode.NONE);
     if (failed) throw topicError(failed.errorCode, failed.errorMessage);
   } finally {
     if (ctrl !== conn) ctrl.close();
