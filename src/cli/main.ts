@@ -1,6 +1,8 @@
 // The `samsa` command: Kafka's tools under one roof, with Kafka's flag names.
 //   samsa server-start <server.properties> [--override k=v]…   (kafka-server-start.sh)
 //   samsa topics …                                             (kafka-topics.sh)
+//   samsa configs …                                            (kafka-configs.sh)
+//   samsa reassign-partitions …                                (kafka-reassign-partitions.sh)
 //   samsa dump-log --files …                                   (kafka-dump-log.sh)
 //   samsa console-producer / console-consumer …                (kafka-console-*.sh)
 // Errors print one line on stderr and exit with code 1.
@@ -10,7 +12,9 @@ import { CliError } from './cli-error';
 import { runConsoleConsumer, type ConsoleConsumerOptions } from './console-consumer';
 import { runConsoleProducer, type ConsoleProducerOptions } from './console-producer';
 import { runConsumerGroups, type ConsumerGroupsOptions } from './consumer-groups';
+import { runConfigs, type ConfigsOptions } from './configs';
 import { dumpLog } from './dump-log';
+import { runReassignPartitions, type ReassignOptions } from './reassign-partitions';
 import { serverStart } from './server-start';
 import { runTopics, TopicsOptions } from './topics';
 
@@ -77,6 +81,78 @@ export function buildProgram(): Command {
     .option('--unavailable-partitions', 'only show partitions whose leader is not available')
     .addOption(new Option('--command-config <file>', 'client config properties (accepted, not used)'))
     .action(action(async (opts: TopicsOptions) => runTopics(opts, (s) => process.stdout.write(s + '\n'))));
+
+  program
+    .command('configs')
+    .description('Add/remove and describe dynamic configs of topics and brokers (kafka-configs.sh)')
+    .option('--bootstrap-server <server(s)>', 'the Kafka server(s) to connect to')
+    .option('--command-config <file>', 'admin client properties (accepted, not used)')
+    .option('--entity-type <type>', "type of entity: 'topics' or 'brokers' (repeatable)", collect, [])
+    .option('--entity-name <name>', 'name of entity: topic name or broker id (repeatable)', collect, [])
+    .option('--entity-default', 'the default entity (brokers: the cluster-wide default)')
+    .option('--topic <topic>', 'same as --entity-type topics --entity-name <topic>')
+    .option('--broker <id>', 'same as --entity-type brokers --entity-name <id>')
+    .option('--broker-defaults', 'same as --entity-type brokers --entity-default')
+    .option('--alter', 'alter the configuration of the entity')
+    .option('--describe', 'list configs of the given entity')
+    .option('--all', 'with --describe: every config, not only the dynamic ones')
+    .option('--add-config <k=v,k2=[v1,v2]>', 'configs to add or change')
+    .option('--add-config-file <file>', 'a properties file of configs to add or change')
+    .option('--delete-config <k1,k2>', 'config keys to remove (repeatable)', collect, [])
+    .option('--force', 'suppress console prompts (accepted, not used)')
+    .action(async (opts: ConfigsOptions, cmd: Command) => {
+      const raw = (cmd.parent as unknown as { rawArgs?: string[] } | null)?.rawArgs ?? process.argv;
+      const at = raw.indexOf('configs');
+      const code = await runConfigs(opts, at >= 0 ? raw.slice(at + 1) : [], {
+        out: (s) => process.stdout.write(s + '\n'),
+        err: (s) => process.stderr.write(s + '\n'),
+      });
+      if (code !== 0) process.exit(code);
+    });
+
+  program
+    .command('reassign-partitions')
+    .description('Move partitions between brokers (kafka-reassign-partitions.sh)')
+    .option('--bootstrap-server <server(s)>', 'the Kafka server(s) to connect to')
+    .option(
+      '--zookeeper <host:port[/chroot]>',
+      'DEPRECATED (legacy path): write /admin/reassign_partitions directly',
+    )
+    .option('--command-config <file>', 'admin client properties (accepted, not used)')
+    .option('--generate', 'generate a candidate partition reassignment configuration')
+    .option('--execute', 'start the reassignment given by --reassignment-json-file')
+    .option('--verify', 'check the status of the reassignment given by --reassignment-json-file')
+    .option('--cancel', 'cancel the active reassignments given by --reassignment-json-file')
+    .option('--list', 'list the partition reassignments in progress')
+    .option('--topics-to-move-json-file <file>', 'with --generate: the topics to move')
+    .option('--broker-list <0,1,2>', 'with --generate: the brokers to move them to')
+    .option('--disable-rack-aware', 'with --generate: ignore the brokers’ racks')
+    .option('--reassignment-json-file <file>', 'the reassignment JSON (see --generate)')
+    .option('--throttle <bytes/s>', 'with --execute: inter-broker replication throttle (default -1: none)')
+    .option(
+      '--replica-alter-log-dirs-throttle <bytes/s>',
+      'with --execute: log dir move throttle (default -1: none)',
+    )
+    .option('--timeout <ms>', 'how long to retry starting log dir moves (default 10000)')
+    .option('--additional', 'with --execute: allowed while other reassignments run')
+    .option('--preserve-throttles', 'with --verify/--cancel: keep the throttles')
+    .option('--wait', 'with --execute: follow the reassignment with a progress line until it completes')
+    .option('--minimize-movement', 'with --generate: balance while moving as few replicas as possible')
+    .option(
+      '--progress-interval-ms <ms>',
+      'sampling interval of the progress figures (default 1000; 0: no rate)',
+    )
+    .action(async (opts: ReassignOptions, cmd: Command) => {
+      const given = cmd.options
+        .filter((opt) => cmd.getOptionValueSource(opt.attributeName()) === 'cli')
+        .map((opt) => (opt.long ?? '').replace(/^--/, ''));
+      const code = await runReassignPartitions(opts, given, {
+        write: (s) => process.stdout.write(s),
+        err: (s) => process.stderr.write(s + '\n'),
+        tty: Boolean(process.stdout.isTTY),
+      });
+      if (code !== 0) process.exit(code);
+    });
 
   program
     .command('dump-log')
