@@ -23,6 +23,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { setLogLevel } from '../src/utils/logger';
 import {
+  ensureZooKeeperInstalled,
   spawnTiedToParent,
   startEmbeddedZooKeeper,
   type EmbeddedZooKeeper,
@@ -212,8 +213,12 @@ function teardown(): Promise<void> {
   return tearingDown;
 }
 
+/** Set by Ctrl-C & co.: the failures that follow (killed clients) are ours, not worth reporting. */
+let interrupted = false;
+
 for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
   process.on(sig, () => {
+    interrupted = true;
     console.error(`\n${sig}: stopping the benchmark`);
     void teardown().then(() => process.exit(130));
   });
@@ -898,7 +903,12 @@ async function main(): Promise<void> {
   let brokerBootstrap = '';
   let profileDir: string | null = null;
   if (opts.phases.has('samsa')) {
+    const install = await ensureZooKeeperInstalled({
+      info: (m: string) => console.log(m),
+      warn: (m: string) => console.log(m),
+    });
     const zk: EmbeddedZooKeeper = await startEmbeddedZooKeeper({
+      install,
       dataDir: path.join(work, 'zookeeper'),
       forceSync: false,
       logFile: path.join(work, 'zookeeper.log'),
@@ -1019,7 +1029,7 @@ async function main(): Promise<void> {
       }
     }
   } catch (e) {
-    if (broker !== null) console.error(`broker output (tail):\n${broker.tail()}`);
+    if (broker !== null && !interrupted) console.error(`broker output (tail):\n${broker.tail()}`);
     throw e;
   }
 
@@ -1210,6 +1220,7 @@ async function freePortNumber(): Promise<number> {
 }
 
 main().catch(async (e: unknown) => {
+  if (interrupted) return; // the signal handler tears down and exits
   console.error(`\nbench failed: ${e instanceof Error ? e.message : String(e)}`);
   await teardown();
   process.exit(1);
