@@ -110,6 +110,7 @@ export interface DescribedConfigEntry {
 
 export class AdminClient {
   private readonly conns = new Map<string, KafkaConnection>();
+  private readonly connecting = new Map<string, Promise<KafkaConnection>>();
   private cluster: { brokers: ClusterBroker[]; controllerId: number; clusterId: string } | null = null;
 
   private constructor(
@@ -151,12 +152,27 @@ export class AdminClient {
 
   private async connectionTo(host: string, port: number): Promise<KafkaConnection> {
     const key = `${host}:${port}`;
+    const pending = this.connecting.get(key);
+    if (pending) return pending;
     const existing = this.conns.get(key);
     if (existing && !existing.closed) return existing;
     const c = new KafkaConnection(host, port, this.clientId, this.timeoutMs);
-    await c.connect();
+    // Registered before it answers, so close() also ends a connection still waiting for ApiVersions.
     this.conns.set(key, c);
-    return c;
+    const ready = c.connect().then(
+      () => c,
+      (e: unknown) => {
+        c.close();
+        if (this.conns.get(key) === c) this.conns.delete(key);
+        throw e;
+      },
+    );
+    this.connecting.set(key, ready);
+    try {
+      return await ready;
+    } finally {
+      this.connecting.delete(key);
+    }
   }
 
   /** Any live connection (the bootstrap one while it lasts). */

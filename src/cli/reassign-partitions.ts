@@ -644,6 +644,17 @@ async function list(admin: AdminClient, o: ReassignOptions, io: ReassignIO): Pro
 
 type Sizes = Map<number, Map<string, number>>;
 
+/** A broker that does not answer DescribeLogDirs this fast is left out of the progress figures. */
+const PROGRESS_SAMPLE_TIMEOUT_MS = 3000;
+
+function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const t = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
+  });
+  return Promise.race([p, t]).finally(() => clearTimeout(timer));
+}
+
 /** DescribeLogDirs on every leader and adding replica of the moving partitions: broker → tp → bytes. */
 async function sampleSizes(
   admin: AdminClient,
@@ -669,9 +680,12 @@ async function sampleSizes(
       try {
         out.set(
           b,
-          await admin.logSizes(
-            b,
-            [...topics].map(([topic, ps]) => ({ topic, partitions: [...ps] })),
+          await withTimeout(
+            admin.logSizes(
+              b,
+              [...topics].map(([topic, ps]) => ({ topic, partitions: [...ps] })),
+            ),
+            PROGRESS_SAMPLE_TIMEOUT_MS,
           ),
         );
       } catch {

@@ -710,3 +710,330 @@ describe('samsa reassign-partitions: rejected input changes nothing', () => {
     }
   });
 });
+
+describe('samsa reassign-partitions moves data (controller reassignment + replication)', () => {
+  const reassign = (...args: string[]) => runSamsa(['reassign-partitions', ...args], { timeoutMs: 120_000 });
+  const file = (name: string, value: unknown) => {
+    const p = path.join(tmp, name);
+    fs.writeFileSync(p, typeof value === 'string' ? value : JSON.stringify(value));
+    return p;
+  };
+  const assignmentOf = async (topic: string) => (await zkJson(`/brokers/topics/${topic}`))!;
+  const produce = async (topic: string, partition: number, n: number) => {
+    const payload =
+      Array.from({ length: n }, (_, i) => `p${partition}-${i}-${'y'.repeat(500)}`).join('\n') + '\n';
+    const k = await runKcat(
+      ['-P', '-b', cluster.bootstrap, '-t', topic, '-p', String(partition), '-X', 'acks=all'],
+      {
+        input: payload,
+      },
+    );
+    expect(k.code).toBe(0);
+  };
+  const consume = async (broker: number, topic: string, partition: number) => {
+    const k = await runKcat(
+      [
+        '-C',
+        '-b',
+        cluster.brokers[broker].bootstrap,
+        '-t',
+        topic,
+        '-p',
+        String(partition),
+        '-e',
+        '-q',
+        '-o',
+        'beginning',
+      ],
+      { timeoutMs: 30_000 },
+    );
+    return k.stdout.split('\n').filter(Boolean);
+  };
+  const verifyUntilDone = async (json: string, ...extra: string[]) => {
+    let out = '';
+    await waitFor(
+      async () => {
+        const r = await reassign(...extra, '--verify', '--reassignment-json-file', json);
+        out = r.stdout;
+        return r.code === 0 && !out.includes('is still in progress');
+      },
+      { message: 'the reassignment to complete', timeoutMs: 60_000, intervalMs: 500 },
+    );
+    return out;
+  };
+
+  test('--execute with a throttle moves the replicas; --verify reports completion and clears the throttles', async () => {
+    await runSamsa([
+      'topics',
+      '--bootstrap-server',
+      cluster.bootstrap,
+      '--create',
+      '--topic',
+      'mover',
+      '--replica-assignment',
+      '0,1',
+    ]);
+    await waitFor(async () => (await consume(0, 'mover', 0)).length === 0, { message: 'mover to be online' });
+    await produce('mover', 0, 400);
+    await produce('mover', 1, 300);
+    const target = file('mover.json', {
+      version: 1,
+      partitions: [
+        { topic: 'mover', partition: 0, replicas: [1, 2] },
+        { topic: 'mover', partition: 1, replicas: [2, 0] },
+      ],
+    });
+    const r = await reassign(
+      '--bootstrap-server',
+      cluster.bootstrap,
+      '--execute',
+      '--reassignment-json-file',
+      target,
+      '--throttle',
+      '50000000',
+    );
+    expect(r.stderr).toBe('');
+    expect([r.code, r.stdout]).toEqual([
+      0,
+      [
+        'Current partition replica assignment',
+        '',
+        '{"version":1,"partitions":[{"topic":"mover","partition":0,"replicas":[0],"log_dirs":["any"]},{"topic":"mover","partition":1,"replicas":[1],"log_dirs":["any"]}]}',
+        '',
+        'Save this to use as the --reassignment-json-file option during rollback',
+        'Warning: You must run --verify periodically, until the reassignment completes, to ensure the throttle is removed.',
+        'The inter-broker throttle limit was set to 50000000 B/s',
+        'Successfully started partition reassignments for mover-0,mover-1',
+        '',
+      ].join('\n'),
+    ]);
+    // The throttles Kafka's tool sets (reassignment.md §4), unless the move already finished and
+    // a concurrent --verify cleared them (none runs here).
+    expect((await zkJson('/config/topics/mover'))!.config).toEqual({
+      'leader.replication.throttled.replicas': '0:0,1:1',
+      'follower.replication.throttled.replicas': '0:1,0:2,1:0,1:2',
+    });
+    for (const b of [0, 1, 2])
+      expect((await zkJson(`/config/brokers/${b}`))!.config).toMatchObject({
+        'leader.replication.throttled.rate': '50000000',
+        'follower.replication.throttled.rate': '50000000',
+      });
+
+    const out = await verifyUntilDone(target, '--bootstrap-server', cluster.bootstrap);
+    expect(out).toBe(
+      [
+        'Status of partition reassignment:',
+        'Reassignment of partition mover-0 is completed.',
+        'Reassignment of partition mover-1 is completed.',
+        '',
+        'Clearing broker-level throttles on brokers 0,1,2',
+        'Clearing topic-level throttles on topic mover',
+        '',
+      ].join('\n'),
+    );
+    expect(await assignmentOf('mover')).toMatchObject({
+      partitions: { '0': [1, 2], '1': [2, 0] },
+      adding_replicas: {},
+      removing_replicas: {},
+    });
+    expect((await zkJson('/config/topics/mover'))!.config).toEqual({});
+    for (const b of [0, 1, 2]) {
+      const cfg = (await zkJson(`/config/brokers/${b}`))!.config as Record<string, string>;
+      expect(cfg['leader.replication.throttled.rate']).toBeUndefined();
+      expect(cfg['follower.replication.throttled.rate']).toBeUndefined();
+    }
+    // The data is on the new replicas: consume from each new leader.
+    await waitFor(async () => (await consume(1, 'mover', 0)).length === 400, {
+      message: 'mover-0 on its new leader',
+      timeoutMs: 30_000,
+    });
+    await waitFor(async () => (await consume(2, 'mover', 1)).length === 300, {
+      message: 'mover-1 on its new leader',
+      timeoutMs: 30_000,
+    });
+    const ls = await runSamsa([
+      'topics',
+      '--bootstrap-server',
+      cluster.bootstrap,
+      '--describe',
+      '--topic',
+      'mover',
+    ]);
+    expect(ls.stdout).not.toContain('Adding Replicas');
+  });
+
+  test('--execute --wait follows the move to the end; --list', async () => {
+    const back = file('mover-back.json', {
+      version: 1,
+      partitions: [
+        { topic: 'mover', partition: 0, replicas: [0] },
+        { topic: 'mover', partition: 1, replicas: [1] },
+      ],
+    });
+    const r = await reassign(
+      '--bootstrap-server',
+      cluster.bootstrap,
+      '--execute',
+      '--reassignment-json-file',
+      back,
+      '--throttle',
+      '50000000',
+      '--wait',
+      '--progress-interval-ms',
+      '200',
+    );
+    expect(r.code).toBe(0);
+    const lines = r.stdout.trimEnd().split('\n');
+    expect(lines).toContain('Successfully started partition reassignments for mover-0,mover-1');
+    expect(lines.some((l) => /^Reassignment of 2 partitions completed in \d+\.\d+s\.$/.test(l))).toBe(true);
+    expect(lines.slice(-2)).toEqual([
+      'Clearing broker-level throttles on brokers 0,1,2',
+      'Clearing topic-level throttles on topic mover',
+    ]);
+    expect((await assignmentOf('mover')).partitions).toEqual({ '0': [0], '1': [1] });
+    await waitFor(async () => (await consume(0, 'mover', 0)).length === 400, {
+      message: 'mover-0 back on broker 0',
+      timeoutMs: 30_000,
+    });
+    const l = await reassign('--bootstrap-server', cluster.bootstrap, '--list');
+    expect(l.stdout).toBe('No partition reassignments found.\n');
+  });
+
+  test('the legacy --zookeeper path writes /admin/reassign_partitions and the controller carries it out', async () => {
+    const target = file('zk.json', {
+      version: 1,
+      partitions: [{ topic: 'mover', partition: 1, replicas: [2, 1] }],
+    });
+    const r = await reassign(
+      '--zookeeper',
+      cluster.zk.connectString,
+      '--execute',
+      '--reassignment-json-file',
+      target,
+    );
+    expect([r.code, r.stderr]).toEqual([0, '']);
+    expect(r.stdout.split('\n')).toEqual([
+      'Warning: --zookeeper is deprecated, and will be removed in a future version of Kafka.',
+      'Current partition replica assignment',
+      '',
+      '{"version":1,"partitions":[{"topic":"mover","partition":1,"replicas":[1],"log_dirs":["any"]}]}',
+      '',
+      'Save this to use as the --reassignment-json-file option during rollback',
+      'Successfully started partition reassignment for mover-1',
+      '',
+    ]);
+    const out = await verifyUntilDone(target, '--zookeeper', cluster.zk.connectString);
+    expect(out).toContain('Reassignment of partition mover-1 is completed.\n');
+    expect(out).toContain(
+      'Clearing broker-level throttles on brokers 0,1,2\nClearing topic-level throttles on topic mover\n',
+    );
+    await waitFor(async () => !(await zk.exists('/admin/reassign_partitions')), {
+      message: 'the controller to remove /admin/reassign_partitions',
+      timeoutMs: 20_000,
+    });
+    expect((await assignmentOf('mover')).partitions).toMatchObject({ '1': [2, 1] });
+  });
+
+  test('a move that cannot finish: --list, topics --describe show it, --cancel reverts it', async () => {
+    await runSamsa([
+      'topics',
+      '--bootstrap-server',
+      cluster.bootstrap,
+      '--create',
+      '--topic',
+      'stuck',
+      '--replica-assignment',
+      '0',
+    ]);
+    await waitFor(async () => (await consume(0, 'stuck', 0)).length === 0, { message: 'stuck to be online' });
+    await produce('stuck', 0, 50);
+    const target = file('stuck.json', {
+      version: 1,
+      partitions: [{ topic: 'stuck', partition: 0, replicas: [2] }],
+    });
+    // Broker 2 stops answering: it cannot fetch, so the move stays in progress.
+    cluster.brokers[2].kill('SIGSTOP');
+    try {
+      const r = await reassign(
+        '--bootstrap-server',
+        cluster.brokers[0].bootstrap,
+        '--execute',
+        '--reassignment-json-file',
+        target,
+      );
+      expect(r.stdout).toContain('Successfully started partition reassignment for stuck-0\n');
+      const l = await reassign(
+        '--bootstrap-server',
+        cluster.brokers[0].bootstrap,
+        '--list',
+        '--progress-interval-ms',
+        '0',
+      );
+      expect(l.stdout.split('\n').slice(0, 2)).toEqual([
+        'Current partition reassignments:',
+        'stuck-0: replicas: 2,0. adding: 2. removing: 0.',
+      ]);
+      expect(l.stdout).toContain('\nReassignment progress:\nstuck-0: replica 2: 0 B of ');
+      const d = await runSamsa([
+        'topics',
+        '--bootstrap-server',
+        cluster.brokers[0].bootstrap,
+        '--describe',
+        '--topic',
+        'stuck',
+      ]);
+      expect(d.stdout).toContain('\tReplicationFactor: 1\t');
+      expect(d.stdout).toContain('\tReplicas: 2,0\t');
+      expect(d.stdout).toContain('\tAdding Replicas: 2\tRemoving Replicas: 0\tElr: N/A');
+      const again = await reassign(
+        '--bootstrap-server',
+        cluster.brokers[0].bootstrap,
+        '--execute',
+        '--reassignment-json-file',
+        target,
+      );
+      expect([again.code, again.stdout]).toEqual([
+        1,
+        'Cannot execute because there is an existing partition assignment.  Use --additional to override this and create a new partition assignment in addition to the existing one. The --additional flag can also be used to change the throttle by resubmitting the current reassignment.\n',
+      ]);
+      const v = await reassign(
+        '--bootstrap-server',
+        cluster.brokers[0].bootstrap,
+        '--verify',
+        '--reassignment-json-file',
+        target,
+        '--progress-interval-ms',
+        '0',
+      );
+      expect(v.stdout.split('\n').slice(0, 3)).toEqual([
+        'Status of partition reassignment:',
+        'Reassignment of partition stuck-0 is still in progress.',
+        '',
+      ]);
+      expect(v.stdout).not.toContain('Clearing');
+      const c = await reassign(
+        '--bootstrap-server',
+        cluster.brokers[0].bootstrap,
+        '--cancel',
+        '--reassignment-json-file',
+        target,
+        '--preserve-throttles',
+      );
+      expect([c.code, c.stdout]).toEqual([
+        0,
+        'Successfully cancelled partition reassignment for: stuck-0\nNone of the specified partition moves are active.',
+      ]);
+    } finally {
+      cluster.brokers[2].kill('SIGCONT');
+    }
+    await waitFor(async () => JSON.stringify((await assignmentOf('stuck')).partitions) === '{"0":[0]}', {
+      message: 'the cancelled move to revert',
+      timeoutMs: 20_000,
+    });
+    await waitFor(async () => zk.exists('/brokers/ids/2'), {
+      message: 'broker 2 to be registered',
+      timeoutMs: 30_000,
+    });
+    expect(await consume(0, 'stuck', 0)).toHaveLength(50);
+  });
+});
