@@ -92,6 +92,11 @@ export interface FetchParams {
   isolation: FetchIsolation;
   /** false when re-reading for a fetch that waited (Kafka updates follower state once per fetch) */
   updateFetchState: boolean;
+  /**
+   * Replicas and consumers without client metadata (Fetch < v11) must fetch from the leader;
+   * Kafka lets a follower serve other consumer fetches up to its high watermark.
+   */
+  fetchOnlyLeader?: boolean;
 }
 
 export interface ReadInfo {
@@ -371,7 +376,7 @@ export class Partition extends EventEmitter {
       logEndOffset: -1n,
       lastStableOffset: -1n,
     });
-    const error = this.localLogError(o.currentLeaderEpoch, true);
+    const error = this.localLogError(o.currentLeaderEpoch, o.replicaId >= 0 || (o.fetchOnlyLeader ?? true));
     if (error !== ErrorCode.NONE) return fail(error);
     let replica: FollowerReplica | undefined;
     if (o.replicaId >= 0) {

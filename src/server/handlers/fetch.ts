@@ -7,13 +7,16 @@
 // replicas (replica_id >= 0, v15+ in replica_state) up to the log end. A replica must be in the
 // partition's assignment (else UNKNOWN_LEADER_EPOCH); its fetch offset records its progress on
 // the leader (ISR expansion, high watermark); with last_fetched_epoch (v12+) a diverging history
-// is answered with diverging_epoch and no records. Errors per partition: UNKNOWN_TOPIC_OR_PARTITION,
+// is answered with diverging_epoch and no records. Replicas and consumers below v11 must fetch
+// from the leader; a v11+ consumer (client metadata) is served by a follower too, up to the
+// follower's high watermark, as Kafka does. Errors per partition: UNKNOWN_TOPIC_OR_PARTITION,
 // UNKNOWN_TOPIC_ID (v13+, topics by id), FENCED_LEADER_EPOCH / UNKNOWN_LEADER_EPOCH (v9+
 // current_leader_epoch), NOT_LEADER_OR_FOLLOWER (v16+ with current_leader and node_endpoints,
 // KIP-951), OFFSET_OUT_OF_RANGE; errors carry -1 offsets, except a consumer's
-// OFFSET_OUT_OF_RANGE, which reports the high watermark and log start offset. Long-poll: when fewer than min_bytes
-// are available the request waits (woken by appends and high watermark moves, no polling) up to
-// max_wait_ms; a replica's progress is recorded on the first read only. v0-v3 get data
+// OFFSET_OUT_OF_RANGE, which reports the high watermark and log start offset. Long-poll: when
+// fewer than min_bytes are available the request waits (woken by appends and high watermark
+// moves, no polling) up to max_wait_ms; a replica's progress is recorded on the first read
+// only. v0-v3 get data
 // down-converted to magic 0/1 (or UNSUPPORTED_VERSION when the topic has
 // message.downconversion.enable=false). Incremental fetch sessions (KIP-227) are declined by
 // answering session id 0, which every client handles as "full fetch each time".
@@ -135,6 +138,7 @@ export function fetchHandler(
               minOneMessage: v >= 3 && firstWithData,
               isolation: isFollower ? 'logEnd' : committed ? 'txnCommitted' : 'highWatermark',
               updateFetchState: firstPass,
+              fetchOnlyLeader: isFollower || (replicaId === -1 && v < 11),
             });
             if (info.errorCode !== ErrorCode.NONE) {
               parts.push({
