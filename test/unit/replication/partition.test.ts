@@ -319,3 +319,20 @@ describe('follower side', () => {
     expect(p.log.logStartOffset).toBe(6n);
   });
 });
+
+describe('consumer fetches from a follower', () => {
+  it('v11+ consumers are served up to the follower high watermark; replicas and old consumers are not', () => {
+    const p = newPartition(env, ctx);
+    p.makeFollower(leaderAndIsr({ leader: 1, leaderEpoch: 0 }));
+    p.appendRecordsToFollower(makeBatch(0n, 10));
+    p.updateFollowerHighWatermark(6n);
+    const consumer = fetch(p, -1, 0n, { fetchOnlyLeader: false });
+    expect(consumer.errorCode).toBe(ErrorCode.NONE);
+    expect(consumer.highWatermark).toBe(6n);
+    expect(fetch(p, -1, 0n, { fetchOnlyLeader: true }).errorCode).toBe(ErrorCode.NOT_LEADER_OR_FOLLOWER);
+    expect(fetch(p, 2, 0n, { fetchOnlyLeader: false }).errorCode).toBe(ErrorCode.NOT_LEADER_OR_FOLLOWER);
+    expect(fetch(p, -1, 0n, { fetchOnlyLeader: false, currentLeaderEpoch: 1 }).errorCode).toBe(
+      ErrorCode.UNKNOWN_LEADER_EPOCH,
+    );
+  });
+});

@@ -93,8 +93,8 @@ describe('replication between brokers', () => {
     );
     expect((await produce(0, 4, 1)).errorCode).toBe(ErrorCode.NONE);
     // The leader notices after replica.lag.time.max.ms and shrinks the ISR through AlterPartition.
-    await waitUntil('ISR shrink', () => cluster.state.isr.join() === '0,1', 5000);
-    expect(cluster.brokers[0].partition()!.isr).toEqual([0, 1]);
+    await waitUntil('ISR shrink', () => cluster.brokers[0].partition()!.isr.join() === '0,1', 5000);
+    expect(cluster.state.isr).toEqual([0, 1]);
     expect(cluster.alterPartitionRequests[0].brokerEpoch).toBe(100n);
     await waitUntil('HW past the laggard', () => hw(0) === 7n);
     expect(leo(2)).toBe(3n);
@@ -123,7 +123,7 @@ describe('replication between brokers', () => {
     const timedOut = await produce(0, 2, -1, 300);
     expect(timedOut.errorCode).toBe(ErrorCode.REQUEST_TIMED_OUT);
     expect(timedOut.baseOffset).toBe(2n);
-    await waitUntil('ISR shrink', () => cluster.state.isr.join() === '0', 5000);
+    await waitUntil('ISR shrink', () => cluster.brokers[0].partition()!.isr.join() === '0', 5000);
     const refused = await produce(0, 2, -1);
     expect(refused.errorCode).toBe(ErrorCode.NOT_ENOUGH_REPLICAS);
     expect(leo(0)).toBe(4n);
