@@ -208,7 +208,6 @@ export class ConfigManager extends EventEmitter {
   private readonly staticProps: Readonly<Record<string, string>>;
   private dynamicDefault: Record<string, string> = {};
   private dynamicBroker: Record<string, string> = {};
-  private readonly topicOverrides = new Map<string, Record<string, string>>();
   private lastAppliedSeq = -1;
   private processing: Promise<void> | null = null;
   private processAgain = false;
@@ -285,11 +284,6 @@ export class ConfigManager extends EventEmitter {
   /** This broker's configs (perBroker) or the cluster-default entity's (DescribeConfigs BROKER ""). */
   describeBroker(perBroker: boolean): DescribedConfig[] {
     return describeBrokerConfigs(this.state, perBroker);
-  }
-
-  /** The LogConfig of a topic as this broker resolves it now. */
-  topicLogConfig(topic: string): LogConfig {
-    return LogConfig.fromProperties(this.effectiveProps(), this.topicOverrides.get(topic) ?? {});
   }
 
   // ---- change notifications -----------------------------------------------------------------
@@ -379,8 +373,6 @@ export class ConfigManager extends EventEmitter {
   // ---- applying configs --------------------------------------------------------------------
 
   private applyTopicConfig(topic: string, overrides: Record<string, string>, bootstrap = false): void {
-    if (Object.keys(overrides).length === 0) this.topicOverrides.delete(topic);
-    else this.topicOverrides.set(topic, overrides);
     let lc: LogConfig;
     try {
       lc = LogConfig.fromProperties(this.effectiveProps(), overrides);
@@ -437,8 +429,10 @@ export class ConfigManager extends EventEmitter {
       }
       try {
         this.o.logManager.updateDefaultConfig(LogConfig.fromProperties(after));
-        const topics = new Set(this.o.logManager.allLogs().map((l) => l.topic));
-        for (const t of topics) this.updateLogs(t, this.topicLogConfig(t));
+        // Each topic keeps the overrides its logs run with (CreateTopics writes them without a
+        // notification, so the logs, not a cache of notifications, know them).
+        const topics = new Map(this.o.logManager.allLogs().map((l) => [l.topic, l.config.overrides()]));
+        for (const [t, overrides] of topics) this.updateLogs(t, LogConfig.fromProperties(after, overrides));
       } catch (e) {
         this.log.error(`Dynamic log config not applied: ${(e as Error).message}`);
       }
