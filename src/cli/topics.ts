@@ -288,7 +288,7 @@ interface Reassignment {
 /**
  * Reassignments in progress for the given partitions, keyed `topic-partition`, from the controller.
  * A broker without ListPartitionReassignments has none to report (TopicCommand ignores
- * UnsupportedVersionException the same way).
+ * UnsupportedVersionException the same way); neither has a cluster between controllers.
  */
 async function listReassignments(
   conn: KafkaConnection,
@@ -301,12 +301,19 @@ async function listReassignments(
     return out;
   }
   if (topics.length === 0) return out;
-  const ctrl = await connectController(conn);
+  let ctrl: KafkaConnection;
+  try {
+    ctrl = await connectController(conn);
+  } catch {
+    // No controller right now (an election in progress): describe without reassignment details.
+    return out;
+  }
   try {
     const r = await ctrl.request<ListPartitionReassignmentsResponse>(ApiKey.ListPartitionReassignments, {
       timeoutMs: 30000,
       topics: topics.map((t) => ({ name: t.name, partitionIndexes: t.partitions })),
     });
+    if (r.errorCode === ErrorCode.NOT_CONTROLLER) return out;
     if (r.errorCode !== ErrorCode.NONE) throw topicError(r.errorCode, r.errorMessage);
     for (const t of r.topics)
       for (const p of t.partitions)
