@@ -766,6 +766,60 @@ describe('samsa consumer-groups', () => {
 
 // ----------------------------------------------------------------------------------------------
 
+describe('__consumer_offsets creation', () => {
+  test('fewer live brokers than offsets.topic.replication.factor: COORDINATOR_NOT_AVAILABLE and no topic until enough brokers are up', async () => {
+    // A separate cluster under a chroot of the same ZooKeeper, with Kafka's default RF of 3.
+    const zkConnect = `${zk.connectString}/rf3`;
+    const overrides = { 'offsets.topic.replication.factor': '3' };
+    const first = await startBroker({ id: 0, zkConnect, overrides });
+    const others: BrokerProcess[] = [];
+    const zkc = await connectZk(zk.connectString);
+    const find = async () => {
+      const conn = new KafkaConnection('127.0.0.1', first.port);
+      await conn.connect();
+      try {
+        const r = await conn.request<FindCoordinatorResponse>(
+          ApiKey.FindCoordinator,
+          { key: 'g', keyType: 0 },
+          3,
+        );
+        return r;
+      } finally {
+        conn.close();
+      }
+    };
+    try {
+      const r = await find();
+      expect(r).toMatchObject({
+        errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE,
+        errorMessage: 'The coordinator is not available.',
+        nodeId: -1,
+        host: '',
+        port: -1,
+      });
+      await new Promise((res) => setTimeout(res, 1000));
+      expect(await find()).toMatchObject({ errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE });
+      expect(await zkc.exists('/rf3/brokers/topics/__consumer_offsets')).toBe(false);
+      others.push(await startBroker({ id: 1, zkConnect, overrides }));
+      others.push(await startBroker({ id: 2, zkConnect, overrides }));
+      await waitFor(async () => (await find()).errorCode === ErrorCode.NONE, {
+        timeoutMs: 60_000,
+        message: 'a coordinator once three brokers are up',
+      });
+      const ok = await find();
+      expect(ok.errorMessage).toBe('NONE');
+      const assignment = await zkc.getJson<{ partitions: Record<string, number[]> }>(
+        '/rf3/brokers/topics/__consumer_offsets',
+      );
+      expect(Object.keys(assignment!.partitions)).toHaveLength(OFFSETS_PARTITIONS);
+      for (const replicas of Object.values(assignment!.partitions)) expect(replicas).toHaveLength(3);
+    } finally {
+      await zkc.close();
+      for (const b of [first, ...others]) await b.destroy();
+    }
+  });
+});
+
 describe('coordinator failover', () => {
   test('SIGKILL of the coordinator broker: the group moves to the new leader of its offsets partition and keeps consuming', async () => {
     const cluster = await startCluster({
