@@ -629,9 +629,9 @@ async function listGroups(admin: GroupAdmin, o: ConsumerGroupsOptions, io: Consu
     if (types.some((t) => t !== 'classic' && t !== 'consumer'))
       throw new CliError(`Invalid types list '${o.type}'. Valid types are: Consumer, Classic, Share`);
   }
-  const groups = (await admin.listGroups(states)).filter(
-    (g) => types.length === 0 || types.includes('classic'),
-  );
+  // Every group of a ZooKeeper-mode broker is a classic group.
+  const classic = types.length === 0 || types.includes('classic');
+  const groups = classic ? await admin.listGroups(states) : [];
   const width = Math.max(15, ...groups.map((g) => g.groupId.length)) + 10;
   const row = (cols: string[]) => {
     let s = pad(cols[0], width);
