@@ -407,12 +407,13 @@ describe('console-consumer options', () => {
     expect(noTopic.stderr).toBe('Exactly one of --include/--topic is required.\n');
   });
 
-  test('--group is refused clearly while the broker has no group coordinator', async () => {
-    const r = await consume('offsets', '--group', 'g1', '--from-beginning');
-    expect(r.code).toBe(1);
-    expect(r.stderr).toBe(
-      '--group g1: the broker does not support consumer groups (it does not advertise FindCoordinator/JoinGroup); run without --group to consume by direct assignment\n',
-    );
+  test('--group consumes through the group coordinator, commits, and a second run resumes', async () => {
+    const first = await consume('offsets', '--group', 'g1', '--from-beginning', '--max-messages', '3');
+    expect(first.code).toBe(0);
+    expect(lines(first.stdout)).toEqual(['r0', 'r1', 'r2']);
+    const second = await consume('offsets', '--group', 'g1', '--max-messages', '2');
+    expect(second.code).toBe(0);
+    expect(lines(second.stdout)).toEqual(['r3', 'r4']);
   });
 
   test('--include consumes every matching topic', async () => {
