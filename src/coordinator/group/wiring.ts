@@ -52,6 +52,8 @@ export interface GroupCoordinatorService {
   coordinator: GroupCoordinator;
   /** Every group API's handler, for KafkaApis.register. */
   handlers: Array<ApiHandler<never, unknown>>;
+  /** Creates __consumer_offsets with its internal-topic settings (Metadata auto-creation asks by name). */
+  createOffsetsTopic(): void;
   startup(): Promise<void>;
   shutdown(): Promise<void>;
 }
@@ -276,6 +278,7 @@ export function createGroupCoordinator(deps: GroupCoordinatorDeps): GroupCoordin
   return {
     coordinator,
     handlers,
+    createOffsetsTopic,
     async startup() {
       // The partition count is fixed for the broker's lifetime: the topic's if it exists.
       const existing = cache.getTopic(GROUP_METADATA_TOPIC_NAME);

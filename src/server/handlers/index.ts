@@ -62,6 +62,11 @@ export function registerHandlers(apis: KafkaApis, d: HandlerDeps): void {
   apis.register(
     metadataHandler(d.config, d.cache, {
       async createTopicWithDefaults(name) {
+        // Internal topics are created with their own settings, as Kafka's AutoTopicCreationManager does.
+        if (name === '__consumer_offsets') {
+          d.services.groupCoordinator.createOffsetsTopic();
+          return ErrorCode.NONE;
+        }
         const r = await d.admin.createTopic(
           { name, numPartitions: -1, replicationFactor: -1, assignments: [], configs: [] },
           false,
