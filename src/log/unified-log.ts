@@ -42,6 +42,12 @@ import {
 } from './log-file-names';
 import { LogOffsetMetadata, LogSegment, TimestampAndOffset } from './log-segment';
 import { PartitionMetadataFile } from './partition-metadata';
+import {
+  DEFAULT_PRODUCER_ID_EXPIRATION_CHECK_INTERVAL_MS,
+  DEFAULT_PRODUCER_ID_EXPIRATION_MS,
+  ProducerStateManager,
+  rebuildProducerState,
+} from './producer-state-manager';
 import { RecordsDecompressor } from './record-timestamps';
 import { decompressSync } from '../protocol/records/compression';
 import { Scheduler } from './scheduler';
@@ -140,6 +146,10 @@ export interface UnifiedLogOptions {
    * codecs of protocol/records (all but zstd; zstd batches are answered at batch level).
    */
   readonly decompress?: RecordsDecompressor;
+  /** producer.id.expiration.ms (default 86400000). */
+  readonly producerIdExpirationMs?: number;
+  /** producer.id.expiration.check.interval.ms (default 600000). */
+  readonly producerIdExpirationCheckIntervalMs?: number;
 }
 
 const defaultDecompress: RecordsDecompressor = (type, payload) => decompressSync(type, payload);
@@ -153,6 +163,8 @@ export class UnifiedLog {
   readonly topic: string;
   readonly partition: number;
   readonly leaderEpochCache: LeaderEpochFileCache;
+  /** Idempotent producers' epochs and last batches (duplicate and sequence checks). */
+  readonly producerStateManager: ProducerStateManager;
 
   private _dir: string;
   private _config: LogConfig;
@@ -194,6 +206,7 @@ export class UnifiedLog {
     logger: Logger,
     epochCache: LeaderEpochFileCache,
     decompress: RecordsDecompressor | undefined,
+    producerIdExpirationMs: number,
   ) {
     this._dir = dir;
     this.topic = topic;
@@ -205,6 +218,12 @@ export class UnifiedLog {
     this.leaderEpochCache = epochCache;
     this.decompress = decompress;
     this.partitionMetadataFile = new PartitionMetadataFile(dir);
+    this.producerStateManager = new ProducerStateManager({
+      dir,
+      topicPartition: topicPartitionName(topic, partition),
+      producerIdExpirationMs,
+      time,
+    });
     this.segments = [];
     this._logStartOffset = 0n;
     this._logEndOffset = 0n;
@@ -239,6 +258,7 @@ export class UnifiedLog {
       logger,
       epochCache,
       opts.decompress ?? defaultDecompress,
+      opts.producerIdExpirationMs ?? DEFAULT_PRODUCER_ID_EXPIRATION_MS,
     );
     const loaded = loadLog({
       dir,
@@ -254,9 +274,14 @@ export class UnifiedLog {
     log._logStartOffset = loaded.logStartOffset;
     log._logEndOffset = loaded.logEndOffset;
     log._recoveryPoint = loaded.recoveryPoint;
+    log.producerStateManager.removeStraySnapshots(log.segments.map((s) => s.baseOffset));
+    log.rebuildProducerState(log._logEndOffset, opts.hadCleanShutdown ?? true);
     log._highWatermark = loaded.logStartOffset;
     if (opts.highWatermark !== undefined) log.updateHighWatermark(opts.highWatermark);
     log.loadTopicId(opts.topicId ?? null);
+    log.scheduleProducerExpirationCheck(
+      opts.producerIdExpirationCheckIntervalMs ?? DEFAULT_PRODUCER_ID_EXPIRATION_CHECK_INTERVAL_MS,
+    );
     logger.info(
       `Loaded log with ${log.segments.length} segments, local-log-start-offset ${log._logStartOffset} and log-end-offset ${log._logEndOffset}`,
     );
@@ -551,6 +576,7 @@ export class UnifiedLog {
       segment.append(lastOffset, maxTimestamp, offsetOfMaxTimestamp, records);
     });
     this._logEndOffset = lastOffset + 1n;
+    this.producerStateManager.onAppend(records, this._logEndOffset);
     if (this.appendListeners.size > 0) {
       this.emit(this.appendListeners, {
         firstOffset,
@@ -639,6 +665,13 @@ export class UnifiedLog {
     const segment = LogSegment.open(this._dir, newOffset, this._config, this.time);
     this.segments.push(segment);
     this.segmentsVersion++;
+    // A producer snapshot at the new segment's base lets recovery start there (fsynced later).
+    this.producerStateManager.updateMapEndOffset(newOffset);
+    const snapshot = this.producerStateManager.takeSnapshot(false);
+    if (snapshot !== null)
+      fsyncPathAsync(snapshot).catch((e) =>
+        this.logger.error(`Error while flushing producer snapshot ${snapshot}: ${String(e)}`),
+      );
     this.logger.info(`Rolled new log segment at offset ${newOffset} in ${Date.now() - start} ms.`);
     this.flushUpToAsync(newOffset);
     return segment;
@@ -855,6 +888,7 @@ export class UnifiedLog {
     this.io('truncating the leader epoch cache', () =>
       this.leaderEpochCache.truncateFromStart(newLogStartOffset),
     );
+    this.producerStateManager.onLogStartOffsetIncremented(newLogStartOffset);
     return true;
   }
 
@@ -945,6 +979,7 @@ export class UnifiedLog {
       }
       const reasons = new Map(toDelete.map((s) => [s, reason(s)]));
       this.removeAndDeleteSegments(toDelete, true, (s) => reasons.get(s)!);
+      this.deleteProducerSnapshots(toDelete);
       this.maybeIncrementLogStartOffset(this.segments[0].baseOffset, 'segment deletion');
       return deletable.length;
     });
@@ -976,6 +1011,23 @@ export class UnifiedLog {
     };
     if (asyncDelete) this.scheduler.scheduleOnce('delete-file', deleteFiles, this._config.fileDeleteDelayMs);
     else for (const f of files) fs.rmSync(f, { force: true });
+  }
+
+  /** Renames the deleted segments' producer snapshots to `*.deleted`; removed after the delay. */
+  private deleteProducerSnapshots(segments: LogSegment[]): void {
+    const files: string[] = [];
+    for (const s of segments) {
+      const f = this.producerStateManager.removeAndMarkSnapshotForDeletion(s.baseOffset);
+      if (f !== null) files.push(f);
+    }
+    if (files.length === 0) return;
+    this.scheduler.scheduleOnce(
+      'delete-producer-snapshot',
+      async () => {
+        await Promise.all(files.map((f) => fs.promises.unlink(f).catch(() => undefined)));
+      },
+      this._config.fileDeleteDelayMs,
+    );
   }
 
   private describeSegment(s: LogSegment): string {
@@ -1013,6 +1065,7 @@ export class UnifiedLog {
       this.updateLogEndOffset(targetOffset);
       this.leaderEpochCache.truncateFromEnd(targetOffset);
       this._logStartOffset = minBig(targetOffset, this._logStartOffset);
+      this.rebuildProducerState(targetOffset, false);
     });
     if (this._highWatermark >= this._logEndOffset) this.setHighWatermark(this._logEndOffset);
     this.emit(this.truncateListeners, this._logEndOffset);
@@ -1041,9 +1094,50 @@ export class UnifiedLog {
       this._logEndOffset = newOffset;
       this._recoveryPoint = newOffset;
       this._logStartOffset = logStartOffset ?? newOffset;
+      this.producerStateManager.truncateFullyAndStartAt(newOffset);
+      this.rebuildProducerState(newOffset, false);
     });
     this.setHighWatermark(this._logEndOffset);
     this.emit(this.truncateListeners, this._logEndOffset);
+  }
+
+  /**
+   * Makes the producer state reflect the log below `lastOffset`: latest snapshot at or below it
+   * plus a header scan of what follows (Kafka's rebuildProducerState).
+   */
+  private rebuildProducerState(lastOffset: bigint, reloadFromCleanShutdown: boolean): void {
+    rebuildProducerState(
+      this.producerStateManager,
+      this.segments,
+      this._logStartOffset,
+      lastOffset,
+      this.time.milliseconds(),
+      reloadFromCleanShutdown,
+      this.logger,
+    );
+  }
+
+  /** Forgets producers idle for longer than producer.id.expiration.ms; returns how many. */
+  removeExpiredProducers(now = this.time.milliseconds()): number {
+    return this.producerStateManager.removeExpiredProducers(now);
+  }
+
+  private scheduleProducerExpirationCheck(intervalMs: number): void {
+    const check = (): void => {
+      if (this.closed) return;
+      if (!this.offline) this.removeExpiredProducers();
+      this.scheduler.scheduleOnce('PeriodicProducerExpirationCheck', check, intervalMs);
+    };
+    this.scheduler.scheduleOnce('PeriodicProducerExpirationCheck', check, intervalMs);
+  }
+
+  /** Snapshots older than both the second-to-last segment and the recovery point's segment. */
+  private minSnapshotsOffsetToRetain(): bigint {
+    const n = this.segments.length;
+    const twoSegmentsMin = this.segments[n >= 2 ? n - 2 : n - 1].baseOffset;
+    let recoveryPointOffset = this._recoveryPoint;
+    for (const s of this.segments) if (s.baseOffset < this._recoveryPoint) recoveryPointOffset = s.baseOffset;
+    return minBig(recoveryPointOffset, twoSegmentsMin);
   }
 
   private updateLogEndOffset(offset: bigint): void {
@@ -1101,6 +1195,14 @@ export class UnifiedLog {
     if (offset > this._recoveryPoint) {
       this._recoveryPoint = minBig(offset, this._logEndOffset);
       this._lastFlushTime = this.time.milliseconds();
+      // Kafka drops producer snapshots below this after checkpointing the recovery point.
+      if (this.segments.length > 0) {
+        try {
+          this.producerStateManager.deleteSnapshotsBefore(this.minSnapshotsOffsetToRetain());
+        } catch (e) {
+          this.logger.warn(`Error while deleting old producer snapshots: ${String(e)}`);
+        }
+      }
     }
   }
 
@@ -1149,8 +1251,14 @@ export class UnifiedLog {
   close(): void {
     if (this.closed) return;
     this.logger.debug('Closing log');
-    this.closed = true;
-    for (const s of this.segments) s.close();
+    try {
+      // A snapshot at the log end spares the next start a scan of the log.
+      if (!this.offline)
+        this.io('taking a producer snapshot', () => this.producerStateManager.takeSnapshot());
+    } finally {
+      this.closed = true;
+      for (const s of this.segments) s.close();
+    }
   }
 
   /** Releases file descriptors without writing anything (the directory is being deleted). */
@@ -1167,6 +1275,7 @@ export class UnifiedLog {
     fsyncDir(this.parentDir);
     this._dir = target;
     this.partitionMetadataFile = new PartitionMetadataFile(target);
+    this.producerStateManager.dir = target;
   }
 
   /** Closes the log and deletes its directory with everything in it. */
