@@ -9,6 +9,7 @@
 import { EventEmitter } from 'node:events';
 import { KafkaStorageError, UnexpectedAppendOffsetError } from '../log/errors';
 import type { LogConfig } from '../log/log-config';
+import { checkProducerAppend } from '../log/producer-state-manager';
 import type { FetchIsolation, LogAppendResult, UnifiedLog } from '../log/unified-log';
 import { ErrorCode, errorName } from '../protocol/errors';
 import { assignOffsets } from '../protocol/records/assign';
@@ -738,6 +739,10 @@ export class Partition extends EventEmitter {
         logStartOffset: this.log.logStartOffset,
       };
     // From here to the append nothing awaits: offsets are taken and used atomically.
+    // Idempotent producers: a retried batch gets its original offsets, a sequence gap or a stale
+    // epoch an error (record-format.md §4.4).
+    const producerCheck = checkProducerAppend(this.log, v.records, origin, this.ctx.localBrokerId);
+    if (producerCheck) return producerCheck;
     const first = this.log.logEndOffset;
     const a = assignOffsets(v.records, first, this.leaderEpoch, vc.timestampType!, Date.now(), {
       offsetOfMaxTimestampDelta: v.offsetOfMaxTimestampDelta,
