@@ -101,6 +101,7 @@ export class KafkaServer {
       controller: this.controller,
       services: this.services,
       brokerEpoch: () => this.brokerEpoch,
+      zk,
     });
 
     this.socketServer = new SocketServer(

@@ -32,6 +32,9 @@ import { describeClusterHandler } from './describe-cluster';
 import { describeLogDirsHandler } from './describe-log-dirs';
 import { alterPartitionReassignmentsHandler } from './alter-partition-reassignments';
 import { listPartitionReassignmentsHandler } from './list-partition-reassignments';
+import { KafkaZkClient } from '../../zk/kafka-zk-client';
+import { ProducerIdManager } from '../producer-id-manager';
+import { DEFAULT_TRANSACTION_MAX_TIMEOUT_MS, initProducerIdHandler } from './init-producer-id';
 
 export interface HandlerDeps {
   brokerId: number;
@@ -42,6 +45,8 @@ export interface HandlerDeps {
   services: BrokerServices;
   /** Our registration's czxid, checked against controller requests. */
   brokerEpoch: () => number;
+  /** The broker's ZooKeeper client (producer id blocks); InitProducerId is served only with it. */
+  zk?: KafkaZkClient;
 }
 
 export function registerHandlers(apis: KafkaApis, d: HandlerDeps): void {
@@ -102,4 +107,11 @@ export function registerHandlers(apis: KafkaApis, d: HandlerDeps): void {
   apis.register(describeLogDirsHandler(d.services.logManager));
   apis.register(alterPartitionReassignmentsHandler(d.controller));
   apis.register(listPartitionReassignmentsHandler(d.controller));
+  if (d.zk)
+    apis.register(
+      initProducerIdHandler(
+        new ProducerIdManager(d.brokerId, d.zk.zk),
+        Number(d.config.str('transaction.max.timeout.ms') ?? DEFAULT_TRANSACTION_MAX_TIMEOUT_MS),
+      ),
+    );
 }
