@@ -83,7 +83,9 @@ export async function allocateProducerIdBlock(
   for (;;) {
     const current = await zk.getData(path);
     let next: ProducerIdsBlock;
-    if (current !== null && current.data.length > 0) {
+    // Brokers create the znode empty; the native ZooKeeper binding stores a null as "null".
+    const text = current?.data.toString('utf8').trim() ?? '';
+    if (current !== null && text !== '' && text !== 'null') {
       const block = ProducerIdBlockZNode.decode(current.data);
       logger.debug(
         `Read current producerId block ${describeBlock(block)}, Zk path version ${current.stat.version}`,

@@ -99,6 +99,13 @@ describe('/latest_producer_id_block', () => {
     expect(zk.json()).toEqual({ version: 1, broker: 3, block_start: '7000', block_end: '7999' });
   });
 
+  test('an empty znode, or one holding "null", means no block was handed out yet', async () => {
+    const zk = new FakeZk();
+    zk.data = Buffer.from('null');
+    expect((await allocateProducerIdBlock(zk.asClient(), 1, quiet)).firstProducerId).toBe(0n);
+    expect(zk.json()).toEqual({ version: 1, broker: 1, block_start: '0', block_end: '999' });
+  });
+
   test('a missing znode is created', async () => {
     const zk = new FakeZk();
     zk.data = null;
