@@ -1,7 +1,9 @@
 // Group coordinator benchmark:
 //   1. rebalance: time for an N-member group (default 10) to become Stable once all members join —
-//      from the first JoinGroup sent until every member has its SyncGroup answer (KIP-394 rejoin,
-//      leader assignment, metadata record appended), over several rounds with fresh groups;
+//      from the first JoinGroup sent until every member has its SyncGroup answer for the same
+//      generation (KIP-394 rejoin, leader assignment, metadata record appended), over several
+//      rounds with fresh groups. Members rejoin like consumers when a generation completes without
+//      them (see rebalanceRound); the generation reached is printed;
 //   2. commits: OffsetCommit throughput (commits/s, one partition per commit) from C connections
 //      with P requests in flight each, for a group without members (generation −1), every commit
 //      appended to __consumer_offsets with acks=-1.
@@ -9,6 +11,8 @@
 // Starts an embedded ZooKeeper and one broker (dist/cli/main.js) in a temporary directory unless
 // --bootstrap names a running broker. group.initial.rebalance.delay.ms is 0 for the started broker
 // (pass --override group.initial.rebalance.delay.ms=3000 for Kafka's default delay).
+//
+// `npm run bench` runs the same measurements (runGroupBench below) against its single broker.
 //
 // Usage (from the repository root, after `npm run build`):
 //   npx ts-node --transpile-only -P tsconfig.json bench/groups.ts [options]
@@ -30,6 +34,7 @@ import { ErrorCode, errorName } from '../src/protocol/errors';
 import { ApiKey } from '../src/protocol/messages/generated';
 import type { CreateTopicsResponse } from '../src/protocol/messages/generated/CreateTopicsResponse';
 import type { FindCoordinatorResponse } from '../src/protocol/messages/generated/FindCoordinatorResponse';
+import type { HeartbeatResponse } from '../src/protocol/messages/generated/HeartbeatResponse';
 import type { JoinGroupResponse } from '../src/protocol/messages/generated/JoinGroupResponse';
 import type { OffsetCommitResponse } from '../src/protocol/messages/generated/OffsetCommitResponse';
 import type { SyncGroupResponse } from '../src/protocol/messages/generated/SyncGroupResponse';
@@ -43,26 +48,30 @@ import {
 } from '../src/zk/embedded-zookeeper';
 import { REPO_ROOT } from './paths';
 
-interface Options {
-  bootstrap: string | null;
+/** What to measure: the rebalance (members, rounds) and the commit load (commits, connections, pipeline). */
+export interface GroupBenchOptions {
   members: number;
   rounds: number;
   commits: number;
   connections: number;
   pipeline: number;
+}
+
+export const GROUP_BENCH_DEFAULTS: GroupBenchOptions = {
+  members: 10,
+  rounds: 5,
+  commits: 50_000,
+  connections: 4,
+  pipeline: 32,
+};
+
+interface Options extends GroupBenchOptions {
+  bootstrap: string | null;
   overrides: string[];
 }
 
 function parseArgs(argv: string[]): Options {
-  const o: Options = {
-    bootstrap: null,
-    members: 10,
-    rounds: 5,
-    commits: 50_000,
-    connections: 4,
-    pipeline: 32,
-    overrides: [],
-  };
+  const o: Options = { ...GROUP_BENCH_DEFAULTS, bootstrap: null, overrides: [] };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const next = () => {
@@ -197,36 +206,61 @@ const SUBSCRIPTION = (() => {
   return b;
 })();
 
-/** One rebalance: N members join (KIP-394), the leader assigns, everyone syncs. Returns ms. */
-async function rebalanceRound(conns: KafkaConnection[], group: string): Promise<number> {
+/** Client-side wait between a synced member's heartbeats while others are still joining. */
+const HEARTBEAT_POLL_MS = 5;
+
+/**
+ * One rebalance of a fresh group: N members join (KIP-394: the first JoinGroup gets
+ * MEMBER_ID_REQUIRED), the leader assigns, everyone syncs. Members behave like consumers: with
+ * group.initial.rebalance.delay.ms=0 the coordinator may complete a first generation before every
+ * member has joined (Kafka does the same), so a member whose SyncGroup or heartbeat answers
+ * REBALANCE_IN_PROGRESS (or a stale generation) rejoins; a synced member heartbeats every
+ * HEARTBEAT_POLL_MS until the group is Stable with all N, i.e. every member has its SyncGroup
+ * answer for the same generation. Returns ms from the first JoinGroup sent, and that generation.
+ */
+async function rebalanceRound(
+  conns: KafkaConnection[],
+  group: string,
+): Promise<{ ms: number; generation: number }> {
   const start = process.hrtime.bigint();
-  const join = (c: KafkaConnection, memberId: string) =>
-    c.request<JoinGroupResponse>(ApiKey.JoinGroup, {
-      groupId: group,
-      sessionTimeoutMs: 30_000,
-      rebalanceTimeoutMs: 30_000,
-      memberId,
-      groupInstanceId: null,
-      protocolType: 'consumer',
-      protocols: [{ name: 'range', metadata: SUBSCRIPTION }],
-      reason: null,
-    });
-  const joined = await Promise.all(
-    conns.map(async (c) => {
-      let r = await join(c, '');
-      if (r.errorCode === ErrorCode.MEMBER_ID_REQUIRED) r = await join(c, r.memberId);
-      if (r.errorCode !== ErrorCode.NONE) throw new Error(`JoinGroup: ${errorName(r.errorCode)}`);
-      return r;
-    }),
-  );
-  const generations = new Set(joined.map((j) => j.generationId));
-  if (generations.size !== 1) throw new Error(`members ended in generations ${[...generations].join(',')}`);
-  const synced = await Promise.all(
-    joined.map((j, i) =>
-      conns[i].request<SyncGroupResponse>(ApiKey.SyncGroup, {
+  const deadline = Date.now() + 60_000;
+  /** The generation each member has synced in; null while (re)joining. */
+  const synced: Array<number | null> = conns.map(() => null);
+  const stable = () => synced[0] !== null && synced.every((g) => g === synced[0]);
+  const rejoin = new Set<number>([
+    ErrorCode.REBALANCE_IN_PROGRESS,
+    ErrorCode.ILLEGAL_GENERATION,
+    ErrorCode.UNKNOWN_MEMBER_ID,
+  ]);
+  const member = async (c: KafkaConnection, i: number): Promise<void> => {
+    let memberId = '';
+    for (;;) {
+      if (Date.now() > deadline) throw new Error(`group ${group} not Stable within 60 s`);
+      synced[i] = null;
+      const j = await c.request<JoinGroupResponse>(ApiKey.JoinGroup, {
+        groupId: group,
+        sessionTimeoutMs: 30_000,
+        rebalanceTimeoutMs: 30_000,
+        memberId,
+        groupInstanceId: null,
+        protocolType: 'consumer',
+        protocols: [{ name: 'range', metadata: SUBSCRIPTION }],
+        reason: null,
+      });
+      if (j.errorCode === ErrorCode.MEMBER_ID_REQUIRED) {
+        memberId = j.memberId;
+        continue;
+      }
+      if (j.errorCode === ErrorCode.UNKNOWN_MEMBER_ID) {
+        memberId = '';
+        continue;
+      }
+      if (j.errorCode !== ErrorCode.NONE) throw new Error(`JoinGroup: ${errorName(j.errorCode)}`);
+      memberId = j.memberId;
+      const s = await c.request<SyncGroupResponse>(ApiKey.SyncGroup, {
         groupId: group,
         generationId: j.generationId,
-        memberId: j.memberId,
+        memberId,
         groupInstanceId: null,
         protocolType: 'consumer',
         protocolName: 'range',
@@ -237,17 +271,36 @@ async function rebalanceRound(conns: KafkaConnection[], group: string): Promise<
                 assignment: Buffer.from('0000000000000000', 'hex'),
               }))
             : [],
-      }),
-    ),
-  );
-  const bad = synced.find((s) => s.errorCode !== ErrorCode.NONE);
-  if (bad) throw new Error(`SyncGroup: ${errorName(bad.errorCode)}`);
-  return Number(process.hrtime.bigint() - start) / 1e6;
+      });
+      if (rejoin.has(s.errorCode)) continue;
+      if (s.errorCode !== ErrorCode.NONE) throw new Error(`SyncGroup: ${errorName(s.errorCode)}`);
+      synced[i] = j.generationId;
+      // Synced: stay in the group, heartbeating, until everyone is in this generation.
+      let again = false;
+      while (!stable() && !again) {
+        await new Promise((res) => setTimeout(res, HEARTBEAT_POLL_MS));
+        if (stable()) break;
+        const h = await c.request<HeartbeatResponse>(ApiKey.Heartbeat, {
+          groupId: group,
+          generationId: j.generationId,
+          memberId,
+          groupInstanceId: null,
+        });
+        if (rejoin.has(h.errorCode)) again = true;
+        else if (h.errorCode !== ErrorCode.NONE) throw new Error(`Heartbeat: ${errorName(h.errorCode)}`);
+        if (Date.now() > deadline) throw new Error(`group ${group} not Stable within 60 s`);
+      }
+      if (!again) return;
+    }
+  };
+  await Promise.all(conns.map((c, i) => member(c, i)));
+  const ms = Number(process.hrtime.bigint() - start) / 1e6;
+  return { ms, generation: synced[0] as number };
 }
 
 async function commitThroughput(
   boot: KafkaConnection,
-  o: Options,
+  o: GroupBenchOptions,
 ): Promise<{ commits: number; seconds: number; latenciesMs: number[] }> {
   const group = `bench-commits-${Date.now()}`;
   const coordinator = await coordinatorOf(boot, group);
@@ -301,6 +354,84 @@ const pct = (xs: number[], p: number) => {
   return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))];
 };
 
+export interface GroupBenchResult {
+  members: number;
+  /** Time to Stable of each round (ms): first JoinGroup sent to the last SyncGroup answer. */
+  rebalanceMs: number[];
+  rebalanceMedianMs: number;
+  /** The generation each round's group was Stable in (1 unless a member joined late, see rebalanceRound). */
+  generations: number[];
+  commits: number;
+  commitSeconds: number;
+  commitsPerSec: number;
+  connections: number;
+  pipeline: number;
+  commitLatencyMs: { p50: number; p99: number };
+}
+
+/** Both measurements against the broker at `bootstrap` (host:port); fresh group ids each time. */
+export async function runGroupBench(bootstrap: string, o: GroupBenchOptions): Promise<GroupBenchResult> {
+  const boot = await connect(bootstrap);
+  try {
+    // The topic the members "subscribe" to, so the subscriptions are realistic.
+    await boot.request<CreateTopicsResponse>(ApiKey.CreateTopics, {
+      topics: [
+        { name: 'bench-topic', numPartitions: 8, replicationFactor: -1, assignments: [], configs: [] },
+      ],
+      timeoutMs: 30_000,
+      validateOnly: false,
+    });
+    const times: number[] = [];
+    const generations: number[] = [];
+    for (let round = 0; round < o.rounds; round++) {
+      const group = `bench-rebalance-${Date.now()}-${round}`;
+      const coordinator = await coordinatorOf(boot, group);
+      const conns = await Promise.all(Array.from({ length: o.members }, () => connect(coordinator)));
+      try {
+        const r = await rebalanceRound(conns, group);
+        times.push(r.ms);
+        generations.push(r.generation);
+      } finally {
+        for (const c of conns) c.close();
+      }
+    }
+    const t = await commitThroughput(boot, o);
+    return {
+      members: o.members,
+      rebalanceMs: times,
+      rebalanceMedianMs: median(times),
+      generations,
+      commits: t.commits,
+      commitSeconds: t.seconds,
+      commitsPerSec: t.commits / t.seconds,
+      connections: o.connections,
+      pipeline: o.pipeline,
+      commitLatencyMs: { p50: pct(t.latenciesMs, 50), p99: pct(t.latenciesMs, 99) },
+    };
+  } finally {
+    boot.close();
+  }
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+}
+
+/** The two summary lines this script prints. */
+export function formatGroupBench(r: GroupBenchResult): string[] {
+  const ms = (t: number) => t.toFixed(1);
+  return [
+    `rebalance: ${r.members} members to Stable in median ${ms(r.rebalanceMedianMs)} ms ` +
+      `(min ${ms(Math.min(...r.rebalanceMs))} ms, max ${ms(Math.max(...r.rebalanceMs))} ms, ` +
+      `${r.rebalanceMs.length} rounds: ${r.rebalanceMs.map(ms).join(', ')}; generation ` +
+      `${r.generations.join(', ')})`,
+    `commits: ${r.commits} offset commits in ${r.commitSeconds.toFixed(2)} s = ${Math.round(r.commitsPerSec)} commits/s ` +
+      `(${r.connections} connections × ${r.pipeline} in flight; latency p50 ${r.commitLatencyMs.p50.toFixed(2)} ms, ` +
+      `p99 ${r.commitLatencyMs.p99.toFixed(2)} ms)`,
+  ];
+}
+
 async function main(): Promise<void> {
   setLogLevel('warn');
   const o = parseArgs(process.argv.slice(2));
@@ -314,46 +445,17 @@ async function main(): Promise<void> {
     stop = b.stop;
     process.stdout.write(`Started a broker at ${bootstrap} (work dir ${work})\n`);
   }
-  const boot = await connect(bootstrap);
   try {
-    // The topic the members "subscribe" to, so the subscriptions are realistic.
-    await boot.request<CreateTopicsResponse>(ApiKey.CreateTopics, {
-      topics: [
-        { name: 'bench-topic', numPartitions: 8, replicationFactor: -1, assignments: [], configs: [] },
-      ],
-      timeoutMs: 30_000,
-      validateOnly: false,
-    });
-    const times: number[] = [];
-    for (let round = 0; round < o.rounds; round++) {
-      const group = `bench-rebalance-${Date.now()}-${round}`;
-      const coordinator = await coordinatorOf(boot, group);
-      const conns = await Promise.all(Array.from({ length: o.members }, () => connect(coordinator)));
-      try {
-        times.push(await rebalanceRound(conns, group));
-      } finally {
-        for (const c of conns) c.close();
-      }
-    }
-    process.stdout.write(
-      `rebalance: ${o.members} members to Stable in median ${pct(times, 50).toFixed(1)} ms ` +
-        `(min ${Math.min(...times).toFixed(1)} ms, max ${Math.max(...times).toFixed(1)} ms, ${o.rounds} rounds: ` +
-        `${times.map((t) => t.toFixed(1)).join(', ')})\n`,
-    );
-    const t = await commitThroughput(boot, o);
-    process.stdout.write(
-      `commits: ${t.commits} offset commits in ${t.seconds.toFixed(2)} s = ${Math.round(t.commits / t.seconds)} commits/s ` +
-        `(${o.connections} connections × ${o.pipeline} in flight; latency p50 ${pct(t.latenciesMs, 50).toFixed(2)} ms, ` +
-        `p99 ${pct(t.latenciesMs, 99).toFixed(2)} ms)\n`,
-    );
+    for (const line of formatGroupBench(await runGroupBench(bootstrap, o))) process.stdout.write(`${line}\n`);
   } finally {
-    boot.close();
     if (stop) await stop();
     if (work) fs.rmSync(work, { recursive: true, force: true });
   }
 }
 
-main().catch((e: Error) => {
-  process.stderr.write(`${e.stack ?? e.message}\n`);
-  process.exit(1);
-});
+if (require.main === module) {
+  main().catch((e: Error) => {
+    process.stderr.write(`${e.stack ?? e.message}\n`);
+    process.exit(1);
+  });
+}

@@ -7,14 +7,18 @@
 //     cache): the ceiling of this generator on this machine, and
 //   - a real Samsa broker (embedded ZooKeeper + `node dist/cli/main.js server-start`),
 // alternately, in rounds (sink 1 KiB, Samsa 1 KiB, sink 100 B, Samsa 100 B), after warm-ups; then
-// everything is consumed back from Samsa. The summary gives medians over the rounds, Samsa's
+// everything is consumed back from Samsa. Then the group coordinator of the same broker is measured
+// (bench/groups.ts: a 10-member group's time to Stable, offset commits/s). Last, the cluster run:
+// three broker processes on the same ZooKeeper (under a chroot), a topic with replication factor 3
+// and min.insync.replicas=2, produced to with acks=all once every replica is in the ISR, as a ratio
+// to the single broker's acks=1 figure. The summary gives medians over the rounds, Samsa's
 // numbers against the targets and as a ratio to the sink in the same round. Before each run the
 // runner syncs the disks and measures how busy the machine is (a warning says when other processes
-// were using the CPU); each run reports the CPU time the client and the broker used per GiB.
+// were using the CPU); each run reports the CPU time the client and the broker(s) used per GiB.
 //
 // Usage: npm run bench -- [--quick] [--rounds R] [--profile] [--check] [--records-1k N]
-//        [--records-100b N] [--phases sink,samsa,consume] [--generator python|kcat] [--keep]
-//        [--override k=v ...]; --help for the details.
+//        [--records-100b N] [--records-cluster N] [--phases sink,samsa,consume,groups,cluster]
+//        [--generator python|kcat] [--keep] [--override k=v ...]; --help for the details.
 
 import { spawn, spawnSync, type ChildProcess } from 'child_process';
 import * as fs from 'fs';
@@ -22,6 +26,7 @@ import * as net from 'net';
 import * as os from 'os';
 import * as path from 'path';
 import { setLogLevel } from '../src/utils/logger';
+import { ZkClient } from '../src/zk/zk-client';
 import {
   ensureZooKeeperInstalled,
   spawnTiedToParent,
@@ -29,6 +34,7 @@ import {
   type EmbeddedZooKeeper,
   type TiedChildProcess,
 } from '../src/zk/embedded-zookeeper';
+import { formatGroupBench, GROUP_BENCH_DEFAULTS, runGroupBench, type GroupBenchResult } from './groups';
 import { BENCH_SRC, benchModuleArgs, REPO_ROOT } from './paths';
 import { formatSummary, profileFiles, summarizeProfiles, type ProfileWindow } from './profile-summary';
 
@@ -41,8 +47,21 @@ const READY = /started \(kafka\.server\.KafkaServer\)/;
 
 const TOPIC_1K = 'bench-1k';
 const TOPIC_100B = 'bench-100b';
+const TOPIC_CLUSTER = 'bench-cluster-1k';
+const TOPIC_CLUSTER_WARMUP = 'bench-cluster-warmup';
+const CLUSTER_BROKERS = 3;
+/** The cluster's brokers share the single broker's ZooKeeper, under this chroot. */
+const CLUSTER_CHROOT = '/samsa-bench-cluster';
+const CLUSTER_TOPIC_CONFIG = ['min.insync.replicas=2'];
+const PHASES = ['sink', 'samsa', 'consume', 'groups', 'cluster'];
 
-const TARGETS = { produce1kMBps: 300, produce1kRatio: 0.5, produce100bRps: 600_000, consumeMBps: 500 };
+const TARGETS = {
+  produce1kMBps: 300,
+  produce1kRatio: 0.5,
+  produce100bRps: 600_000,
+  consumeMBps: 500,
+  clusterRatio: 0.4,
+};
 
 // ---------------------------------------------------------------------------------------------
 // Options
@@ -53,6 +72,11 @@ interface Options {
   records100b: number;
   warmup1k: number;
   warmup100b: number;
+  recordsCluster: number;
+  warmupCluster: number;
+  groupMembers: number;
+  groupRounds: number;
+  groupCommits: number;
   phases: Set<string>;
   generator: 'python' | 'kcat' | 'auto';
   profile: boolean;
@@ -71,11 +95,18 @@ const HELP = `npm run bench -- [options]
                         the summary shows medians); the consume runs are repeated as often
   --records-1k N        1 KiB records per produce run (default 750000, ~0.75 GB)
   --records-100b N      100 B records per produce run (default 2000000)
-  --phases LIST         comma-separated subset of sink,samsa,consume (default all three)
+  --records-cluster N   1 KiB records per acks=all run against the 3-broker cluster (default 500000;
+                        as many runs as --rounds)
+  --group-members N     group size for the time-to-Stable measurement (default 10)
+  --group-rounds N      rebalances measured, each with a fresh group (default 5)
+  --group-commits N     offset commits for the commit-throughput measurement (default 50000)
+  --phases LIST         comma-separated subset of sink,samsa,consume,groups,cluster (default all);
+                        consume and groups need samsa
   --generator G         python (python3-confluent-kafka, default) or kcat (coarser timing, no latency)
   --profile             run the broker with --cpu-prof and print its top self-time functions
   --profile-dir DIR     where the broker's .cpuprofile goes (default: a new directory under /tmp)
-  --override k=v        broker property (repeatable), passed as server-start --override
+  --override k=v        broker property (repeatable), passed as server-start --override to the
+                        single broker and to the cluster's brokers
   --producer-set k=v    extra librdkafka producer property (repeatable)
   --check               exit 1 if a target is missed
   --dir DIR             parent of the working directory (default: the OS temp dir)
@@ -88,7 +119,12 @@ function parseOptions(argv: string[]): Options {
     rounds: 3,
     warmup1k: 200_000,
     warmup100b: 500_000,
-    phases: new Set(['sink', 'samsa', 'consume']),
+    recordsCluster: 500_000,
+    warmupCluster: 100_000,
+    groupMembers: GROUP_BENCH_DEFAULTS.members,
+    groupRounds: GROUP_BENCH_DEFAULTS.rounds,
+    groupCommits: GROUP_BENCH_DEFAULTS.commits,
+    phases: new Set(PHASES),
     generator: 'auto',
     profile: false,
     profileDir: null,
@@ -102,6 +138,9 @@ function parseOptions(argv: string[]): Options {
   let explicit1k = false;
   let explicitRounds = false;
   let explicit100b = false;
+  let explicitCluster = false;
+  let explicitGroupRounds = false;
+  let explicitGroupCommits = false;
   const count = (v: string | undefined, flag: string): number => {
     const n = Number((v ?? '').replace(/_/g, ''));
     if (!Number.isInteger(n) || n <= 0) throw new Error(`${flag} needs a positive integer, got ${v}`);
@@ -134,10 +173,24 @@ function parseOptions(argv: string[]): Options {
         o.records100b = count(next(), a);
         explicit100b = true;
         break;
+      case '--records-cluster':
+        o.recordsCluster = count(next(), a);
+        explicitCluster = true;
+        break;
+      case '--group-members':
+        o.groupMembers = count(next(), a);
+        break;
+      case '--group-rounds':
+        o.groupRounds = count(next(), a);
+        explicitGroupRounds = true;
+        break;
+      case '--group-commits':
+        o.groupCommits = count(next(), a);
+        explicitGroupCommits = true;
+        break;
       case '--phases': {
         const list = next().split(',').filter(Boolean);
-        for (const p of list)
-          if (!['sink', 'samsa', 'consume'].includes(p)) throw new Error(`unknown phase ${p}`);
+        for (const p of list) if (!PHASES.includes(p)) throw new Error(`unknown phase ${p}`);
         o.phases = new Set(list);
         break;
       }
@@ -179,9 +232,16 @@ function parseOptions(argv: string[]): Options {
     if (!explicitRounds) o.rounds = 1;
     o.warmup1k = 20_000;
     o.warmup100b = 50_000;
+    if (!explicitCluster) o.recordsCluster = 100_000;
+    o.warmupCluster = 20_000;
+    if (!explicitGroupRounds) o.groupRounds = 2;
+    if (!explicitGroupCommits) o.groupCommits = 5_000;
   }
   if (o.phases.has('consume') && !o.phases.has('samsa')) {
     throw new Error('the consume phase reads what the samsa phase produced: add samsa to --phases');
+  }
+  if (o.phases.has('groups') && !o.phases.has('samsa')) {
+    throw new Error('the groups phase runs against the samsa phase’s broker: add samsa to --phases');
   }
   return o;
 }
@@ -296,7 +356,13 @@ class Service {
   async stop(graceMs: number): Promise<void> {
     if (this.running) {
       this.child.kill('SIGTERM');
-      const killed = await Promise.race([this.exited.then(() => false), sleep(graceMs).then(() => true)]);
+      // A timer of our own, cleared: a pending sleep(graceMs) kept the runner alive that long at the end.
+      let timer: NodeJS.Timeout | undefined;
+      const killed = await Promise.race([
+        this.exited.then(() => false),
+        new Promise<boolean>((r) => (timer = setTimeout(() => r(true), graceMs))),
+      ]);
+      clearTimeout(timer);
       if (killed) {
         console.error(`${this.name} did not stop within ${graceMs} ms: killing it`);
         this.child.kill('SIGKILL');
@@ -505,6 +571,7 @@ async function produce(
   records: number,
   recordSize: number,
   extra: string[],
+  acks = PRODUCER_SETTINGS.acks,
 ): Promise<ProduceResult> {
   let r: RunResult;
   if (gen.kind === 'python') {
@@ -520,8 +587,7 @@ async function produce(
         String(records),
         '--record-size',
         String(recordSize),
-        '--acks',
-        PRODUCER_SETTINGS.acks,
+        `--acks=${acks}`,
         '--linger-ms',
         PRODUCER_SETTINGS['linger.ms'],
         '--batch-size',
@@ -548,7 +614,7 @@ async function produce(
   const payload = Buffer.from(
     Array.from({ length: recordSize }, () => 65 + Math.floor(Math.random() * 26)),
   ).toString('latin1');
-  const props = { ...PRODUCER_SETTINGS };
+  const props: Record<string, string> = { ...PRODUCER_SETTINGS, acks };
   for (const kv of extra) {
     const i = kv.indexOf('=');
     props[kv.slice(0, i)] = kv.slice(i + 1);
@@ -712,18 +778,33 @@ function processCpuSeconds(pid: number | undefined): number | null {
 const phaseWindows: Array<{ label: string } & ProfileWindow> = [];
 const monotonicUs = () => Number(process.hrtime.bigint() / 1000n);
 
-/** Runs `fn`, recording how much CPU the receiving process used meanwhile and when it ran. */
+/** CPU seconds used so far by all of `pids` together; null if any is unknown. */
+function processesCpuSeconds(pids: Array<number | undefined>): number | null {
+  let sum = 0;
+  for (const pid of pids) {
+    const s = processCpuSeconds(pid);
+    if (s === null) return null;
+    sum += s;
+  }
+  return sum;
+}
+
+/**
+ * Runs `fn`, recording how much CPU the receiving process(es) used meanwhile (summed) and when it
+ * ran.
+ */
 async function withReceiverCpu<T extends { receiverCpuSeconds?: number | null; machineBusy?: number | null }>(
-  pid: number | undefined,
+  pid: number | undefined | Array<number | undefined>,
   label: string,
   fn: () => Promise<T>,
 ): Promise<T> {
-  const before = processCpuSeconds(pid);
+  const pids = Array.isArray(pid) ? pid : [pid];
+  const before = processesCpuSeconds(pids);
   const cpu0 = readCpuTimes();
   const startUs = monotonicUs();
   const r = await fn();
   phaseWindows.push({ label, startUs, endUs: monotonicUs() });
-  const after = processCpuSeconds(pid);
+  const after = processesCpuSeconds(pids);
   r.receiverCpuSeconds = before !== null && after !== null ? after - before : null;
   r.machineBusy = busyShare(cpu0, readCpuTimes());
   return r;
@@ -803,6 +884,297 @@ function freeBytes(dir: string): number {
   return s.bavail * s.bsize;
 }
 
+// ---------------------------------------------------------------------------------------------
+// Brokers, topics, the cluster
+
+/** Broker properties both kinds of run share (written to server.properties). */
+function brokerProperties(
+  id: number,
+  port: number,
+  logDir: string,
+  zkConnect: string,
+  replication: number,
+): Record<string, string> {
+  const listener = `PLAINTEXT://127.0.0.1:${port}`;
+  return {
+    'broker.id': String(id),
+    listeners: listener,
+    'advertised.listeners': listener,
+    'log.dirs': logDir,
+    'zookeeper.connect': zkConnect,
+    'zookeeper.session.timeout.ms': '18000',
+    'num.partitions': '1',
+    'default.replication.factor': String(replication),
+    'offsets.topic.replication.factor': String(replication),
+    'transaction.state.log.replication.factor': String(replication),
+    'transaction.state.log.min.isr': String(Math.min(2, replication)),
+    'group.initial.rebalance.delay.ms': '0',
+  };
+}
+
+/** Starts `node dist/cli/main.js server-start <props>`; resolves once it has started. */
+async function startBroker(
+  name: string,
+  props: Record<string, string>,
+  work: string,
+  fileBase: string,
+  overrides: string[],
+  nodeArgs: string[] = [],
+): Promise<Service> {
+  const file = path.join(work, `${fileBase}.properties`);
+  writeProperties(file, props);
+  const service = new Service(
+    name,
+    spawnTiedToParent(
+      process.execPath,
+      [...nodeArgs, SAMSA_MAIN, 'server-start', file, ...overrides.flatMap((kv) => ['--override', kv])],
+      { cwd: REPO, env: { ...process.env, SAMSA_LOG_LEVEL: 'info' }, killGraceMs: 30_000 },
+    ),
+    path.join(work, `${fileBase}.log`),
+  );
+  onCleanup(() => service.stop(30_000));
+  await service.waitFor(READY, 90_000);
+  return service;
+}
+
+/**
+ * `samsa topics --create` with one partition. Retried for up to `retryMs`: a broker that has just
+ * started may not know all its peers yet (INVALID_REPLICATION_FACTOR).
+ */
+async function createTopic(
+  bootstrap: string,
+  topic: string,
+  replicationFactor: number,
+  configs: string[] = [],
+  retryMs = 0,
+): Promise<void> {
+  const deadline = Date.now() + retryMs;
+  for (;;) {
+    const r = await run(process.execPath, [
+      SAMSA_MAIN,
+      'topics',
+      '--create',
+      '--if-not-exists',
+      '--bootstrap-server',
+      bootstrap,
+      '--topic',
+      topic,
+      '--partitions',
+      '1',
+      '--replication-factor',
+      String(replicationFactor),
+      ...configs.flatMap((c) => ['--config', c]),
+    ]);
+    if (r.code === 0) return;
+    if (Date.now() > deadline) throw new Error(`creating topic ${topic} failed:\n${r.stdout}${r.stderr}`);
+    await sleep(500);
+  }
+}
+
+interface PartitionState {
+  leader: number;
+  isr: number[];
+}
+
+/** /brokers/topics/<topic>/partitions/0/state under the cluster's chroot, or null before it exists. */
+async function partitionState(zkc: ZkClient, topic: string): Promise<PartitionState | null> {
+  const node = await zkc.getData(`${CLUSTER_CHROOT}/brokers/topics/${topic}/partitions/0/state`);
+  if (node === null) return null;
+  const o = JSON.parse(node.data.toString('utf8')) as { leader: number; isr: number[] };
+  return { leader: Number(o.leader), isr: o.isr.map(Number).sort((a, b) => a - b) };
+}
+
+/** Waits until partition 0 of `topic` has a leader and all `replicas` in its ISR. */
+async function waitForFullIsr(
+  zkc: ZkClient,
+  topic: string,
+  replicas: number,
+  timeoutMs: number,
+): Promise<PartitionState> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const st = await partitionState(zkc, topic);
+    if (st !== null && st.leader >= 0 && st.isr.length === replicas) return st;
+    if (Date.now() > deadline) {
+      throw new Error(
+        `${topic}-0 has not had all ${replicas} replicas in its ISR within ${timeoutMs / 1000} s: ` +
+          JSON.stringify(st),
+      );
+    }
+    await sleep(100);
+  }
+}
+
+/** Bytes in the .log segments of `<logDir>/<topic>-0` (0 while absent). */
+function partitionLogBytes(logDir: string, topic: string): number {
+  const dir = path.join(logDir, `${topic}-0`);
+  try {
+    return fs
+      .readdirSync(dir)
+      .filter((f) => f.endsWith('.log'))
+      .reduce((n, f) => n + fs.statSync(path.join(dir, f)).size, 0);
+  } catch {
+    return 0;
+  }
+}
+
+/** Waits (up to `timeoutMs`) for every replica's log of `topic` to hold the same bytes; returns them. */
+async function waitForReplicasEqual(logDirs: string[], topic: string, timeoutMs: number): Promise<number[]> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const sizes = logDirs.map((d) => partitionLogBytes(d, topic));
+    if (sizes.every((n) => n === sizes[0] && n > 0) || Date.now() > deadline) return sizes;
+    await sleep(100);
+  }
+}
+
+type GroupsMeasured = GroupBenchResult & { receiverCpuSeconds?: number | null; machineBusy?: number | null };
+
+interface ClusterRun extends ProduceResult {
+  /** CPU seconds of each broker (by id) during the run. */
+  brokerCpuSeconds: Array<number | null>;
+  leader: number;
+  isrBefore: number[];
+  isrAfter: number[] | null;
+}
+
+interface ClusterOutcome {
+  runs: ClusterRun[];
+  /** Bytes of the measured topic's log on each broker at the end (equal once followers caught up). */
+  replicaBytes: number[];
+  /** With --profile: each broker's top self-time functions during the measured runs. */
+  profileSummary: string | null;
+}
+
+/**
+ * The cluster run: CLUSTER_BROKERS brokers on `zkConnect` (under CLUSTER_CHROOT), an RF 3 topic
+ * with min.insync.replicas=2, a warm-up, then `opts.rounds` acks=all runs, each once partition 0's
+ * ISR holds every replica. Stops the brokers before returning.
+ */
+async function clusterPhase(
+  opts: Options,
+  gen: Generator,
+  zkConnect: string,
+  work: string,
+  settle: (label: string) => Promise<void>,
+  profileDir: string | null,
+): Promise<ClusterOutcome> {
+  const zkc = new ZkClient({ connect: zkConnect, sessionTimeoutMs: 30_000, connectionTimeoutMs: 30_000 });
+  await zkc.connect();
+  onCleanup(() => zkc.close());
+  const ports = await freePorts(CLUSTER_BROKERS);
+  const ids = ports.map((_, id) => id);
+  const logDirs = ids.map((id) => path.join(work, `cluster-logs-${id}`));
+  const profileDirs = ids.map((id) =>
+    profileDir === null ? null : path.join(profileDir, `cluster-broker-${id}`),
+  );
+  /** By broker id, once started. */
+  const brokers: Array<Service | undefined> = [];
+  const runs: ClusterRun[] = [];
+  let replicaBytes: number[] = [];
+  try {
+    await Promise.all(
+      ids.map(async (id) => {
+        const props = brokerProperties(
+          id,
+          ports[id],
+          logDirs[id],
+          `${zkConnect}${CLUSTER_CHROOT}`,
+          CLUSTER_BROKERS,
+        );
+        // Nothing to hand over at the end: the brokers stop together and their data is discarded.
+        props['controlled.shutdown.enable'] = 'false';
+        const dir = profileDirs[id];
+        const nodeArgs = dir === null ? [] : ['--cpu-prof', `--cpu-prof-dir=${dir}`];
+        const name = `cluster broker ${id}`;
+        brokers[id] = await startBroker(name, props, work, `cluster-broker-${id}`, opts.overrides, nodeArgs);
+      }),
+    );
+    const pids = ids.map((id) => brokers[id]?.child.pid);
+    const bootstrap = ports.map((p) => `127.0.0.1:${p}`).join(',');
+    for (const topic of [TOPIC_CLUSTER_WARMUP, TOPIC_CLUSTER]) {
+      await createTopic(bootstrap, topic, CLUSTER_BROKERS, CLUSTER_TOPIC_CONFIG, 30_000);
+    }
+    const acks = '-1';
+    await waitForFullIsr(zkc, TOPIC_CLUSTER_WARMUP, CLUSTER_BROKERS, 60_000);
+    await produce(gen, bootstrap, TOPIC_CLUSTER_WARMUP, opts.warmupCluster, 1024, opts.producerSet, acks);
+    for (let round = 1; round <= opts.rounds; round++) {
+      const label = `cluster 1 KiB${opts.rounds > 1 ? ` #${round}` : ''}`;
+      await settle(label);
+      // Measured only with every replica in the ISR: acks=all then waits for all three.
+      const before = await waitForFullIsr(zkc, TOPIC_CLUSTER, CLUSTER_BROKERS, 60_000);
+      const cpu0 = pids.map(processCpuSeconds);
+      const res = await withReceiverCpu(pids, 'cluster produce 1 KiB', () =>
+        produce(gen, bootstrap, TOPIC_CLUSTER, opts.recordsCluster, 1024, opts.producerSet, acks),
+      );
+      const cpu = pids.map((pid, id) => {
+        const [c0, c1] = [cpu0[id], processCpuSeconds(pid)];
+        return c0 !== null && c1 !== null ? c1 - c0 : null;
+      });
+      const after = await partitionState(zkc, TOPIC_CLUSTER);
+      runs.push({
+        ...res,
+        brokerCpuSeconds: cpu,
+        leader: before.leader,
+        isrBefore: before.isr,
+        isrAfter: after?.isr ?? null,
+      });
+      console.log(perfTestLine(`[${label}]`.padEnd(opts.rounds > 1 ? 19 : 16), res));
+      console.log(cpuLine(res, `${CLUSTER_BROKERS} brokers`));
+      const role = (id: number) => (id === before.leader ? 'leader' : 'follower');
+      console.log(
+        `    brokers: ${cpu.map((c, id) => `${id} (${role(id)}) ${c === null ? 'n/a' : `${fmt(c)} s`}`).join(', ')}` +
+          `; ISR [${before.isr.join(',')}] before, [${after?.isr.join(',') ?? '?'}] after`,
+      );
+      if (after === null || after.isr.length < CLUSTER_BROKERS) {
+        console.log(
+          `WARNING: the ISR shrank during ${label}: acks=all waited for fewer replicas than ${CLUSTER_BROKERS}`,
+        );
+      }
+    }
+    replicaBytes = await waitForReplicasEqual(logDirs, TOPIC_CLUSTER, 30_000);
+    const same = replicaBytes.every((n) => n === replicaBytes[0]);
+    console.log(
+      same
+        ? `    replicas: each of the ${CLUSTER_BROKERS} brokers holds ${fmt(replicaBytes[0] / MB, 1)} MB of ${TOPIC_CLUSTER}`
+        : `WARNING: the replicas of ${TOPIC_CLUSTER} differ after 30 s: ` +
+            replicaBytes.map((n) => `${fmt(n / MB, 1)} MB`).join(', '),
+    );
+  } catch (e) {
+    if (!interrupted) {
+      for (const b of brokers) if (b) console.error(`${b.name} output (tail):\n${b.tail(20)}`);
+    }
+    throw e;
+  } finally {
+    await Promise.all(brokers.map((b) => b?.stop(30_000)));
+    await zkc.close();
+  }
+  // The profiles are written as the brokers exit.
+  let profileSummary: string | null = null;
+  if (profileDir !== null) {
+    const windows = phaseWindows.filter((w) => w.label === 'cluster produce 1 KiB');
+    const leader = runs[runs.length - 1]?.leader;
+    profileSummary = ids
+      .map((id) => {
+        const dir = profileDirs[id] as string;
+        const files = fs.existsSync(dir) ? profileFiles(dir) : [];
+        const who = `cluster broker ${id} (${id === leader ? 'leader' : 'follower'})`;
+        return files.length === 0
+          ? `[${who}] no .cpuprofile was written to ${dir}`
+          : `[${who}, cluster produce 1 KiB] ${files.join(', ')}\n` +
+              formatSummary(summarizeProfiles(files, windows), 15);
+      })
+      .join('\n\n');
+  }
+  return { runs, replicaBytes, profileSummary };
+}
+
+async function freePorts(n: number): Promise<number[]> {
+  const ports = new Set<number>();
+  while (ports.size < n) ports.add(await freePortNumber());
+  return [...ports];
+}
+
 async function main(): Promise<void> {
   let opts: Options;
   try {
@@ -819,7 +1191,7 @@ async function main(): Promise<void> {
   fs.mkdirSync(parent, { recursive: true });
   const perRecordOverhead = 16; // record framing inside a batch, roughly
   const stored = (n: number, size: number) => n * (size + perRecordOverhead);
-  const need =
+  const needSingle =
     (opts.phases.has('samsa')
       ? stored(opts.records1k * opts.rounds + opts.warmup1k, 1024) +
         stored(opts.records100b * opts.rounds + opts.warmup100b, 100)
@@ -831,6 +1203,12 @@ async function main(): Promise<void> {
       ? stored(opts.records1k * opts.rounds + opts.warmup1k, 1024) +
         stored(opts.records100b * opts.rounds + opts.warmup100b, 100)
       : 0);
+  // Every replica of the cluster run stores all of it; the single-broker run's data (and the
+  // sink's) is deleted before the cluster starts, unless --keep.
+  const needCluster = opts.phases.has('cluster')
+    ? CLUSTER_BROKERS * stored(opts.recordsCluster * opts.rounds + opts.warmupCluster, 1024)
+    : 0;
+  const need = opts.keep ? needSingle + needCluster : Math.max(needSingle, needCluster);
   const free = freeBytes(parent);
   if (free < need * 1.2 + 512 * MB) {
     throw new Error(
@@ -845,8 +1223,13 @@ async function main(): Promise<void> {
   });
 
   console.log(
-    `Samsa benchmark: 1 broker, 1 partition, acks=1, compression none, client and broker on this ` +
-      `${os.cpus().length}-core machine`,
+    `Samsa benchmark: 1 broker, 1 partition, acks=1, compression none` +
+      (opts.phases.has('groups') ? '; its group coordinator' : '') +
+      (opts.phases.has('cluster')
+        ? `; then ${CLUSTER_BROKERS} brokers, replication factor ${CLUSTER_BROKERS}, ` +
+          `${CLUSTER_TOPIC_CONFIG.join(' ')}, acks=all`
+        : '') +
+      `; clients and brokers on this ${os.cpus().length}-core machine`,
   );
   console.log(
     `generator: ${gen.description}; producer ${Object.entries(PRODUCER_SETTINGS)
@@ -854,9 +1237,12 @@ async function main(): Promise<void> {
       .join(' ')}`,
   );
   console.log(
-    `records: 1 KiB x ${opts.records1k} and 100 B x ${opts.records100b} per run, ${opts.rounds} ` +
-      `round${opts.rounds > 1 ? 's' : ''} (after warm-ups of ` +
-      `${opts.warmup1k} and ${opts.warmup100b}); MB = 2^20 bytes` +
+    `records: 1 KiB x ${opts.records1k} and 100 B x ${opts.records100b} per run` +
+      (opts.phases.has('cluster') ? `, cluster 1 KiB x ${opts.recordsCluster}` : '') +
+      `, ${opts.rounds} round${opts.rounds > 1 ? 's' : ''} (after warm-ups of ` +
+      `${opts.warmup1k} and ${opts.warmup100b}` +
+      (opts.phases.has('cluster') ? ` and ${opts.warmupCluster}` : '') +
+      `); MB = 2^20 bytes` +
       (gen.kind === 'python'
         ? '; latency = produce() to delivery report, sampled like kafka-producer-perf-test'
         : '') +
@@ -899,78 +1285,42 @@ async function main(): Promise<void> {
     sinkBootstrap = `127.0.0.1:${(await sink.waitFor(/listening (\d+)/, 60_000))[1]}`;
   }
 
-  let broker: Service | null = null;
-  let brokerBootstrap = '';
-  let profileDir: string | null = null;
-  if (opts.phases.has('samsa')) {
+  let zk: EmbeddedZooKeeper | null = null;
+  if (opts.phases.has('samsa') || opts.phases.has('cluster')) {
     const install = await ensureZooKeeperInstalled({
       info: (m: string) => console.log(m),
       warn: (m: string) => console.log(m),
     });
-    const zk: EmbeddedZooKeeper = await startEmbeddedZooKeeper({
+    const z = await startEmbeddedZooKeeper({
       install,
       dataDir: path.join(work, 'zookeeper'),
       forceSync: false,
       logFile: path.join(work, 'zookeeper.log'),
     });
-    onCleanup(() => zk.stop());
-    const port = await freePortNumber();
-    const listener = `PLAINTEXT://127.0.0.1:${port}`;
-    const props = path.join(work, 'server.properties');
-    writeProperties(props, {
-      'broker.id': '0',
-      listeners: listener,
-      'advertised.listeners': listener,
-      'log.dirs': path.join(work, 'kafka-logs'),
-      'zookeeper.connect': zk.connectString,
-      'zookeeper.session.timeout.ms': '18000',
-      'num.partitions': '1',
-      'default.replication.factor': '1',
-      'offsets.topic.replication.factor': '1',
-      'transaction.state.log.replication.factor': '1',
-      'transaction.state.log.min.isr': '1',
-      'group.initial.rebalance.delay.ms': '0',
-    });
-    profileDir = opts.profile
+    onCleanup(() => z.stop());
+    zk = z;
+  }
+
+  let broker: Service | null = null;
+  let brokerBootstrap = '';
+  const profileDir =
+    opts.profile && (opts.phases.has('samsa') || opts.phases.has('cluster'))
       ? (opts.profileDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'samsa-bench-profile-')))
       : null;
-    if (profileDir !== null) fs.mkdirSync(profileDir, { recursive: true });
+  if (profileDir !== null) fs.mkdirSync(profileDir, { recursive: true });
+  if (opts.phases.has('samsa') && zk !== null) {
+    const port = await freePortNumber();
     const nodeArgs = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [];
-    broker = new Service(
+    broker = await startBroker(
       'Samsa broker',
-      spawnTiedToParent(
-        process.execPath,
-        [
-          ...nodeArgs,
-          SAMSA_MAIN,
-          'server-start',
-          props,
-          ...opts.overrides.flatMap((kv) => ['--override', kv]),
-        ],
-        { cwd: REPO, env: { ...process.env, SAMSA_LOG_LEVEL: 'info' }, killGraceMs: 30_000 },
-      ),
-      path.join(work, 'broker.log'),
+      brokerProperties(0, port, path.join(work, 'kafka-logs'), zk.connectString, 1),
+      work,
+      'broker',
+      opts.overrides,
+      nodeArgs,
     );
-    const b = broker;
-    onCleanup(() => b.stop(30_000));
-    await broker.waitFor(READY, 60_000);
     brokerBootstrap = `127.0.0.1:${port}`;
-    for (const topic of ['bench-warmup', TOPIC_1K, TOPIC_100B]) {
-      const r = await run(process.execPath, [
-        SAMSA_MAIN,
-        'topics',
-        '--create',
-        '--bootstrap-server',
-        brokerBootstrap,
-        '--topic',
-        topic,
-        '--partitions',
-        '1',
-        '--replication-factor',
-        '1',
-      ]);
-      if (r.code !== 0) throw new Error(`creating topic ${topic} failed:\n${r.stdout}${r.stderr}`);
-    }
+    for (const topic of ['bench-warmup', TOPIC_1K, TOPIC_100B]) await createTopic(brokerBootstrap, topic, 1);
   }
 
   const targets: Array<{ name: 'sink' | 'samsa'; service: Service; bootstrap: string }> = [];
@@ -982,6 +1332,8 @@ async function main(): Promise<void> {
   ] as const;
   const produced: Record<string, ProduceResult[]> = { sink1k: [], sink100b: [], samsa1k: [], samsa100b: [] };
   const consumed: Record<string, ConsumeResult[]> = { consume1k: [], consume100b: [] };
+  let groups: GroupsMeasured | null = null;
+  let cluster: ClusterOutcome | null = null;
   const key = (name: string, size: number) => `${name}${size === 1024 ? '1k' : '100b'}`;
 
   try {
@@ -1028,6 +1380,26 @@ async function main(): Promise<void> {
         }
       }
     }
+
+    // The same broker's group coordinator (bench/groups.ts).
+    if (broker !== null && opts.phases.has('groups')) {
+      await settle('groups');
+      const g = await withReceiverCpu(broker.child.pid, 'samsa groups', (): Promise<GroupsMeasured> =>
+        runGroupBench(brokerBootstrap, {
+          ...GROUP_BENCH_DEFAULTS,
+          members: opts.groupMembers,
+          rounds: opts.groupRounds,
+          commits: opts.groupCommits,
+        }),
+      );
+      groups = g;
+      for (const line of formatGroupBench(g)) console.log(`[groups] ${line}`);
+      console.log(
+        `    cpu: broker ${g.receiverCpuSeconds == null ? 'n/a' : `${fmt(g.receiverCpuSeconds)} s`} for the ` +
+          `rebalances and the commits (the clients run inside this runner); machine ` +
+          `${g.machineBusy == null ? 'n/a' : `${fmt(g.machineBusy * 100, 0)}%`} busy`,
+      );
+    }
   } catch (e) {
     if (broker !== null && !interrupted) console.error(`broker output (tail):\n${broker.tail()}`);
     throw e;
@@ -1059,6 +1431,19 @@ async function main(): Promise<void> {
     if (stats === null || stats.records !== expected || stats.crcErrors !== 0) {
       throw new Error(`calibration sink stored ${JSON.stringify(stats)}, expected ${expected} records`);
     }
+  }
+
+  // The cluster run, on the same ZooKeeper once the single broker and the sink have stopped.
+  if (opts.phases.has('cluster') && zk !== null) {
+    if (!opts.keep) {
+      // Room on disk; the freed page cache goes back to the host (see pageCacheFillMBps) before the
+      // first measured run, so the cluster's appends land in fresh pages like the broker's did.
+      for (const d of ['kafka-logs', 'sink']) fs.rmSync(path.join(work, d), { recursive: true, force: true });
+      syncDisks();
+      await sleep(2000);
+    }
+    console.log('');
+    cluster = await clusterPhase(opts, gen, zk.connectString, work, settle, profileDir);
   }
 
   // Summary: medians over the rounds.
@@ -1144,6 +1529,58 @@ async function main(): Promise<void> {
       null,
       spread(consumed.consume100b.map(rps), 1000),
     );
+  // The cluster against the single broker's acks=1 1 KiB median: the cluster runs come after all the
+  // single-broker ones, so there is no pairing by round.
+  const clusterRuns = cluster?.runs ?? [];
+  const cl1k = med(clusterRuns.map(mbps));
+  const clusterRatio = cl1k !== null && b1k !== null ? cl1k / b1k : null;
+  const clP99 = med(clusterRuns.flatMap((r) => (r.samples > 0 && r.p99 !== null ? [r.p99] : [])));
+  const ms = (v: number) => `${fmt(v, v < 10 ? 1 : 0)} ms`;
+  if (cl1k !== null)
+    add(
+      `cluster 1 KiB acks=all`,
+      `${fmt(cl1k, 1)} MB/s`,
+      `RF ${CLUSTER_BROKERS}, min ISR 2`,
+      null,
+      spread(clusterRuns.map(mbps)),
+    );
+  if (clusterRatio !== null && b1k !== null)
+    add(
+      'cluster / 1 broker',
+      fmt(clusterRatio),
+      `>= ${TARGETS.clusterRatio}`,
+      clusterRatio >= TARGETS.clusterRatio,
+      spread(
+        clusterRuns.map((r) => mbps(r) / b1k),
+        1,
+        2,
+      ),
+    );
+  if (clP99 !== null)
+    add(
+      'cluster p99 latency',
+      ms(clP99),
+      '(at full rate)',
+      null,
+      clusterRuns.length > 1 ? ` (${clusterRuns.map((r) => ms(r.p99 ?? 0)).join(', ')})` : '',
+    );
+  if (groups !== null) {
+    const g = groups;
+    add(
+      `group of ${g.members} to Stable`,
+      ms(g.rebalanceMedianMs),
+      '',
+      null,
+      g.rebalanceMs.length > 1 ? ` (${g.rebalanceMs.map((t) => fmt(t, 1)).join(', ')})` : '',
+    );
+    add(
+      'offset commits',
+      `${fmt(g.commitsPerSec / 1000, 1)}k commits/s`,
+      '',
+      null,
+      ` (${g.connections} conn. x ${g.pipeline} in flight; p99 ${ms(g.commitLatencyMs.p99)})`,
+    );
+  }
   console.log(`Summary${rounds > 1 ? ` (median of ${rounds} rounds; each round in parentheses)` : ''}`);
   for (const c of checks) {
     console.log(
@@ -1151,6 +1588,7 @@ async function main(): Promise<void> {
     );
   }
   if (profileSummary !== null) console.log(`\n${profileSummary}`);
+  if (cluster?.profileSummary) console.log(`\n${cluster.profileSummary}`);
 
   const pick = (r: ProduceResult) => ({
     records: r.records,
@@ -1189,6 +1627,11 @@ async function main(): Promise<void> {
         consume100bRps: c100,
         ratio1k,
         ratio100b: ratio100,
+        cluster1kMBps: cl1k,
+        clusterRatio,
+        clusterP99Ms: clP99,
+        groupStableMs: groups?.rebalanceMedianMs ?? null,
+        commitsPerSec: groups?.commitsPerSec ?? null,
       },
       runs: {
         sink1k: produced.sink1k.map(pick),
@@ -1197,7 +1640,25 @@ async function main(): Promise<void> {
         samsa100b: produced.samsa100b.map(pick),
         consume1k: consumed.consume1k.map(pickC),
         consume100b: consumed.consume100b.map(pickC),
+        cluster1k: clusterRuns.map((r) => ({
+          ...pick(r),
+          brokerCpuSeconds: r.brokerCpuSeconds,
+          leader: r.leader,
+          isrBefore: r.isrBefore,
+          isrAfter: r.isrAfter,
+        })),
       },
+      cluster:
+        cluster === null
+          ? null
+          : {
+              brokers: CLUSTER_BROKERS,
+              replicationFactor: CLUSTER_BROKERS,
+              topicConfig: CLUSTER_TOPIC_CONFIG,
+              acks: 'all',
+              replicaBytes: cluster.replicaBytes,
+            },
+      groups,
       targets: TARGETS,
       missed,
       backgroundCpu: background,
