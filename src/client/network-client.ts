@@ -20,7 +20,8 @@ export class KafkaConnection {
     number,
     { apiKey: number; version: number; resolve: (r: unknown) => void; reject: (e: Error) => void }
   >();
-  private buf: Buffer = Buffer.alloc(0);
+  private chunks: Buffer[] = [];
+  private buffered = 0;
   private versions = new Map<number, { min: number; max: number }>();
 
   constructor(
@@ -102,24 +103,39 @@ export class KafkaConnection {
     return this.send(apiKey, this.version(apiKey, cap), body) as Promise<T>;
   }
 
+  /**
+   * Chunks are kept until a whole frame is there and joined once per frame: re-concatenating
+   * the partial buffer on every TCP chunk made large fetch responses quadratic.
+   */
   private onData(d: Buffer): void {
-    this.buf = this.buf.length === 0 ? d : Buffer.concat([this.buf, d]);
-    while (this.buf.length >= 4) {
-      const size = this.buf.readInt32BE(0);
-      if (this.buf.length < 4 + size) break;
-      const frame = this.buf.subarray(4, 4 + size);
-      this.buf = this.buf.subarray(4 + size);
-      const cid = frame.readInt32BE(0);
-      const req = this.inflight.get(cid);
-      if (!req) continue;
-      this.inflight.delete(cid);
-      try {
-        const r = new Reader(frame);
-        decodeResponseHeader(r, req.apiKey, req.version);
-        req.resolve(API_SPECS.get(req.apiKey)!.decodeResponse(r, req.version));
-      } catch (e) {
-        req.reject(e as Error);
-      }
+    this.chunks.push(d);
+    this.buffered += d.length;
+    for (;;) {
+      if (this.buffered < 4) return;
+      if (this.chunks[0].length < 4) this.chunks = [Buffer.concat(this.chunks, this.buffered)];
+      const size = this.chunks[0].readInt32BE(0);
+      if (this.buffered < 4 + size) return;
+      if (this.chunks[0].length < 4 + size) this.chunks = [Buffer.concat(this.chunks, this.buffered)];
+      const head = this.chunks[0];
+      const frame = head.subarray(4, 4 + size);
+      if (head.length === 4 + size) this.chunks.shift();
+      else this.chunks[0] = head.subarray(4 + size);
+      this.buffered -= 4 + size;
+      this.dispatch(frame);
+    }
+  }
+
+  private dispatch(frame: Buffer): void {
+    const cid = frame.readInt32BE(0);
+    const req = this.inflight.get(cid);
+    if (!req) return;
+    this.inflight.delete(cid);
+    try {
+      const r = new Reader(frame);
+      decodeResponseHeader(r, req.apiKey, req.version);
+      req.resolve(API_SPECS.get(req.apiKey)!.decodeResponse(r, req.version));
+    } catch (e) {
+      req.reject(e as Error);
     }
   }
 

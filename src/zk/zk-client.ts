@@ -264,7 +264,8 @@ export class ZkClient extends EventEmitter {
 
   create(path: string, data: Buffer | string | null, mode: number = CreateMode.PERSISTENT): Promise<string> {
     return new Promise((resolve, reject) =>
-      this.handle().a_create(path, data === null ? null : Buffer.from(data), mode, (rc, err, p) =>
+      // null would be stored as the 4 bytes "null" by the native binding: empty data instead
+      this.handle().a_create(path, data === null ? Buffer.alloc(0) : Buffer.from(data), mode, (rc, err, p) =>
         rc === 0 ? resolve(p) : reject(new ZkError(rc, path, err)),
       ),
     );

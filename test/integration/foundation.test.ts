@@ -95,8 +95,10 @@ describe('ZooKeeper registration in Kafka’s layout', () => {
       '/config/users',
       '/config/brokers',
       '/config/ips',
-    ])
+    ]) {
       expect(await zkc.exists(p)).toBe(true);
+      expect((await zkc.getData(p))!.length).toBe(0); // created with no data, as Kafka does
+    }
     const cluster = await zkc.getJson<{ version: string; id: string }>('/cluster/id');
     expect(cluster!.version).toBe('1');
     expect(cluster!.id).toMatch(/^[A-Za-z0-9_-]{22}$/);
