@@ -5,7 +5,8 @@ import { InvalidConfigurationError } from '../log/errors';
 import { LogConfig, LogManagerConfig } from '../log/log-config';
 import { ConfigException, KafkaConfig } from '../server/kafka-config';
 import { KafkaServer } from '../server/kafka-server';
-import { getLogger, setLogLevel } from '../utils/logger';
+import fs from 'node:fs';
+import { addLogFiles, getLogger, setLogLevel } from '../utils/logger';
 import { CliError } from './cli-error';
 
 export function parseOverrides(list: string[]): Record<string, string> {
@@ -31,6 +32,11 @@ export async function serverStart(configFile: string, overrides: string[]): Prom
   }
   const level = config.str('samsa.log.level') ?? config.str('log4j.root.loglevel');
   if (level) setLogLevel(level);
+  const logDir = config.str('samsa.log.dir') ?? process.env.LOG_DIR;
+  if (logDir) {
+    fs.mkdirSync(logDir, { recursive: true });
+    addLogFiles(logDir);
+  }
   const log = getLogger('kafka.Kafka$');
   for (const k of config.unknownKeys)
     log.warn(`The configuration '${k}' was supplied but isn't a known config.`);

@@ -105,6 +105,8 @@ export const CONFIG_KEYS: Record<string, ConfigKey> = {
     },
   },
   'samsa.log.level': { kind: 'string', dflt: 'info' },
+  // Where server.log, controller.log and state-change.log go (Kafka's LOG_DIR); unset = console only.
+  'samsa.log.dir': { kind: 'string', dflt: null },
 };
 
 /** Parses Java .properties text (comments, `=`/`:` separators, line continuations, escapes). */

@@ -37,9 +37,30 @@ export function setLogLevel(level: string): void {
   root.level = level.toLowerCase();
 }
 
-/** Adds a file transport (e.g. <log dir>/server.log) next to the console. */
-export function addLogFile(filename: string): void {
-  root.add(new winston.transports.File({ filename }));
+/** Only the lines of loggers whose name starts with one of `prefixes` (empty = every line). */
+const byLoggerName = (prefixes: string[], exclude = false) =>
+  winston.format((info) => {
+    const name = String(info.loggerName ?? '');
+    const match = prefixes.some((p) => name.startsWith(p));
+    return (exclude ? !match : match || prefixes.length === 0) ? info : false;
+  })();
+
+const CONTROLLER_LOGGERS = ['kafka.controller.'];
+const STATE_CHANGE_LOGGERS = ['state.change.logger'];
+
+/**
+ * Kafka's log files in `dir` (its log4j.properties): server.log for the broker,
+ * controller.log for the controller, state-change.log for leadership/ISR decisions.
+ */
+export function addLogFiles(dir: string): void {
+  const file = (name: string, format: winston.Logform.Format) =>
+    new winston.transports.File({
+      filename: `${dir}/${name}`,
+      format: winston.format.combine(format, lineFormat),
+    });
+  root.add(file('server.log', byLoggerName([...CONTROLLER_LOGGERS, ...STATE_CHANGE_LOGGERS], true)));
+  root.add(file('controller.log', byLoggerName(CONTROLLER_LOGGERS)));
+  root.add(file('state-change.log', byLoggerName(STATE_CHANGE_LOGGERS)));
 }
 
 export interface Logger {

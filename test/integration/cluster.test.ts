@@ -2,11 +2,15 @@
 // and failover, Kafka's replica placement, identical metadata on every broker, leader failover
 // under a continuous acks=all producer, follower catch-up and ISR changes, controlled shutdown.
 
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import { Cluster, connectZk, runKcat, runSamsa, startCluster, stopAll, waitFor, ZkClient } from '../harness';
 
 jest.setTimeout(300_000);
 
+const logRoot = fs.mkdtempSync(path.join(os.tmpdir(), 'samsa-cluster-logs-'));
 let cluster: Cluster;
 let zkc: ZkClient;
 
@@ -20,6 +24,7 @@ beforeAll(async () => {
       'min.insync.replicas': '2',
       'log.initial.task.delay.ms': '0',
     },
+    brokerOverrides: (id) => ({ 'samsa.log.dir': path.join(logRoot, `broker-${id}`) }),
   });
   zkc = await connectZk(cluster.zk.connectString);
 });
@@ -27,6 +32,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await zkc?.close();
   await stopAll();
+  fs.rmSync(logRoot, { recursive: true, force: true });
 });
 
 interface PartitionState {
@@ -96,6 +102,20 @@ test('an RF=3 topic is placed by Kafka’s algorithm and every broker reports th
       `partition ${p}, leader ${s.leader}, replicas: ${assignment[p].join(',')}, isrs: ${s.isr.join(',')}`,
     );
   }
+});
+
+test('controller and state-change decisions have their own log files, as Kafka keeps them', async () => {
+  const ctrl = await controllerId();
+  const dir = path.join(logRoot, `broker-${ctrl}`);
+  const read = (f: string) => fs.readFileSync(path.join(dir, f), 'utf8');
+  expect(read('controller.log')).toMatch(
+    /\[Controller id=\d\] \d successfully elected as the controller\. Epoch incremented to \d+/,
+  );
+  expect(read('state-change.log')).toMatch(
+    /Changed partition placed-\d from NewPartition to OnlinePartition/,
+  );
+  expect(read('server.log')).toMatch(/\[KafkaServer id=\d\] started \(kafka\.server\.KafkaServer\)/);
+  expect(read('server.log')).not.toMatch(/state\.change\.logger/);
 });
 
 test('SIGKILL of the controller: another broker takes over within the session timeout, epoch incremented', async () => {
