@@ -298,12 +298,12 @@ test('SIGTERM: controlled shutdown moves leadership away with no produce errors'
       }
     }
   })();
-  await waitFor(() => n > 100);
+  await waitFor(() => n > 100, { timeoutMs: 60_000, message: 'the producer to get going' });
   expect(await broker(victim).stop()).toBe(0);
   expect(broker(victim).output()).toMatch(/Controlled shutdown request returned successfully/);
   for (let p = 0; p < 3; p++) expect((await state('graceful', p))!.leader).not.toBe(victim);
   const target = n + 100;
-  await waitFor(() => n > target, { timeoutMs: 30_000 });
+  await waitFor(() => n > target, { timeoutMs: 60_000, message: 'produce to go on after the shutdown' });
   stop = true;
   await loop;
   await producer.disconnect();
