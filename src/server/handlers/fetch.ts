@@ -29,6 +29,7 @@ import type { FetchRequest } from '../../protocol/messages/generated/FetchReques
 import type { FetchResponseInit } from '../../protocol/messages/generated/FetchResponse';
 import { downConvert } from '../../protocol/records/legacy';
 import type { ApiHandler } from '../api-handler';
+import type { ReplicationQuota } from '../config-manager';
 import { ReplicaManager } from '../replica-manager';
 
 type PartitionOut = NonNullable<NonNullable<FetchResponseInit['responses']>[number]['partitions']>[number];
@@ -38,6 +39,8 @@ const READ_COMMITTED = 1;
 export function fetchHandler(
   cache: MetadataCache,
   replicas: ReplicaManager,
+  /** This broker's leader-side replication quota (leader.replication.throttled.rate/replicas). */
+  leaderQuota?: ReplicationQuota,
 ): ApiHandler<FetchRequest, FetchResponseInit> {
   return {
     apiKey: ApiKey.Fetch,
@@ -162,6 +165,17 @@ export function fetchHandler(
               continue;
             }
             let records = info.records;
+            // Replication throttle (KIP-73), leader side: a throttled replica that is not in the
+            // ISR gets nothing while the leader's throttled traffic is over its rate.
+            if (
+              isFollower &&
+              leaderQuota &&
+              leaderQuota.isThrottled(t.topic, fp.partition) &&
+              !p.isr.includes(replicaId)
+            ) {
+              if (leaderQuota.isQuotaExceeded()) records = Buffer.alloc(0);
+              else leaderQuota.record(records.length);
+            }
             if (v <= 3 && !isFollower && records.length > 0) {
               if (!p.config.messageDownconversionEnable) {
                 parts.push({ ...out, errorCode: ErrorCode.UNSUPPORTED_VERSION });

@@ -57,7 +57,7 @@ export function registerHandlers(apis: KafkaApis, d: HandlerDeps): void {
   apis.register(controlledShutdownHandler(d.controller));
   apis.register(electLeadersHandler(d.controller));
   apis.register(produceHandler(d.cache, replicas));
-  apis.register(fetchHandler(d.cache, replicas));
+  apis.register(fetchHandler(d.cache, replicas, d.services.configManager.quotas.leader));
   apis.register(listOffsetsHandler(d.cache, replicas));
   apis.register(deleteRecordsHandler(d.cache, replicas));
   replicas.setBrokerEpochSupplier(d.brokerEpoch);
