@@ -112,3 +112,50 @@ test('a move with --throttle is measurably slower than the same move without', a
   ]);
   expect(got.stdout.split('\n').filter(Boolean)).toHaveLength(2000);
 });
+
+test('the controller killed with -9 in the middle of a move: the new controller finishes it', async () => {
+  await topicWithData('resume');
+  const file = path.join(dir, 'resume.json');
+  fs.writeFileSync(
+    file,
+    JSON.stringify({ version: 1, partitions: [{ topic: 'resume', partition: 0, replicas: [0, 1, 2] }] }),
+  );
+  const r = await runSamsa([
+    'reassign-partitions',
+    '--bootstrap-server',
+    cluster.bootstrap,
+    '--execute',
+    '--reassignment-json-file',
+    file,
+    '--throttle',
+    '100000',
+  ]);
+  expect(r.stdout).toContain('Successfully started partition reassignment for resume-0');
+  const inFlight = await zkc.getJson<{ adding_replicas: Record<string, number[]> }>('/brokers/topics/resume');
+  expect(inFlight!.adding_replicas['0']).toEqual([1, 2]);
+  const ctrl = (await zkc.getJson<{ brokerid: number }>('/controller'))!.brokerid;
+  const victim = cluster.brokers.find((b) => b.id === ctrl)!;
+  await victim.kill9();
+  await waitFor(
+    async () => {
+      const c = await zkc.getJson<{ brokerid: number }>('/controller');
+      return c !== null && c.brokerid !== ctrl;
+    },
+    { timeoutMs: 30_000, message: 'a new controller' },
+  );
+  await victim.restart();
+  await waitFor(
+    async () => {
+      const a = await zkc.getJson<{
+        partitions: Record<string, number[]>;
+        adding_replicas: Record<string, number[]>;
+      }>('/brokers/topics/resume');
+      return (
+        a !== null && a.partitions['0'].join(',') === '0,1,2' && Object.keys(a.adding_replicas).length === 0
+      );
+    },
+    { timeoutMs: 120_000, message: 'the move to finish under the new controller' },
+  );
+  const st = await zkc.getJson<{ isr: number[] }>('/brokers/topics/resume/partitions/0/state');
+  expect([...st!.isr].sort()).toEqual([0, 1, 2]);
+});
