@@ -262,11 +262,34 @@ export class ZkClient extends EventEmitter {
     };
   }
 
+  /**
+   * An operation whose callback never comes (the C client can drop callbacks of a handle that is
+   * closing while its session expires) fails with CONNECTIONLOSS after the session timeout, so
+   * no caller — a request handler holding its connection, the controller's event queue — waits
+   * forever.
+   */
+  private bounded<T>(path: string, op: Promise<T>): Promise<T> {
+    let timer: NodeJS.Timeout;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new ZkError(ZkCode.CONNECTIONLOSS, path, 'no answer within the session timeout')),
+        this.opts.sessionTimeoutMs + 2000,
+      );
+    });
+    return Promise.race([op, timeout]).finally(() => clearTimeout(timer));
+  }
+
   create(path: string, data: Buffer | string | null, mode: number = CreateMode.PERSISTENT): Promise<string> {
-    return new Promise((resolve, reject) =>
-      // null would be stored as the 4 bytes "null" by the native binding: empty data instead
-      this.handle().a_create(path, data === null ? Buffer.alloc(0) : Buffer.from(data), mode, (rc, err, p) =>
-        rc === 0 ? resolve(p) : reject(new ZkError(rc, path, err)),
+    return this.bounded(
+      path,
+      new Promise((resolve, reject) =>
+        // null would be stored as the 4 bytes "null" by the native binding: empty data instead
+        this.handle().a_create(
+          path,
+          data === null ? Buffer.alloc(0) : Buffer.from(data),
+          mode,
+          (rc, err, p) => (rc === 0 ? resolve(p) : reject(new ZkError(rc, path, err))),
+        ),
       ),
     );
   }
@@ -302,54 +325,69 @@ export class ZkClient extends EventEmitter {
           : rc === ZkCode.NONODE
             ? resolve(null)
             : reject(new ZkError(rc, path, err));
-    return new Promise((resolve, reject) => {
-      const w = this.watchCb(watcher);
-      if (w) this.handle().aw_exists(path, w, cb(resolve, reject));
-      else this.handle().a_exists(path, false, cb(resolve, reject));
-    });
+    return this.bounded(
+      path,
+      new Promise((resolve, reject) => {
+        const w = this.watchCb(watcher);
+        if (w) this.handle().aw_exists(path, w, cb(resolve, reject));
+        else this.handle().a_exists(path, false, cb(resolve, reject));
+      }),
+    );
   }
 
   /** Data and stat, or null when the node does not exist (the watcher is then not set). */
   getData(path: string, watcher?: Watcher): Promise<{ data: Buffer; stat: Stat } | null> {
-    return new Promise((resolve, reject) => {
-      const cb = (rc: number, err: string, stat: NativeStat, data: Buffer | null) => {
-        if (rc === 0) resolve({ data: data ?? Buffer.alloc(0), stat: toStat(stat) });
-        else if (rc === ZkCode.NONODE) resolve(null);
-        else reject(new ZkError(rc, path, err));
-      };
-      const w = this.watchCb(watcher);
-      if (w) this.handle().aw_get(path, w, cb);
-      else this.handle().a_get(path, false, cb);
-    });
+    return this.bounded(
+      path,
+      new Promise((resolve, reject) => {
+        const cb = (rc: number, err: string, stat: NativeStat, data: Buffer | null) => {
+          if (rc === 0) resolve({ data: data ?? Buffer.alloc(0), stat: toStat(stat) });
+          else if (rc === ZkCode.NONODE) resolve(null);
+          else reject(new ZkError(rc, path, err));
+        };
+        const w = this.watchCb(watcher);
+        if (w) this.handle().aw_get(path, w, cb);
+        else this.handle().a_get(path, false, cb);
+      }),
+    );
   }
 
   /** Children names (unsorted, as ZooKeeper returns them), or null when the node does not exist. */
   getChildren(path: string, watcher?: Watcher): Promise<string[] | null> {
-    return new Promise((resolve, reject) => {
-      const cb = (rc: number, err: string, children: string[]) => {
-        if (rc === 0) resolve(children);
-        else if (rc === ZkCode.NONODE) resolve(null);
-        else reject(new ZkError(rc, path, err));
-      };
-      const w = this.watchCb(watcher);
-      if (w) this.handle().aw_get_children2(path, w, cb);
-      else this.handle().a_get_children2(path, false, cb);
-    });
+    return this.bounded(
+      path,
+      new Promise((resolve, reject) => {
+        const cb = (rc: number, err: string, children: string[]) => {
+          if (rc === 0) resolve(children);
+          else if (rc === ZkCode.NONODE) resolve(null);
+          else reject(new ZkError(rc, path, err));
+        };
+        const w = this.watchCb(watcher);
+        if (w) this.handle().aw_get_children2(path, w, cb);
+        else this.handle().a_get_children2(path, false, cb);
+      }),
+    );
   }
 
   /** Conditional write (`version` -1 = any); BADVERSION/NONODE reject with ZkError. */
   setData(path: string, data: Buffer | string, version = -1): Promise<Stat> {
-    return new Promise((resolve, reject) =>
-      this.handle().a_set(path, Buffer.from(data), version, (rc, err, stat) =>
-        rc === 0 ? resolve(toStat(stat)) : reject(new ZkError(rc, path, err)),
+    return this.bounded(
+      path,
+      new Promise((resolve, reject) =>
+        this.handle().a_set(path, Buffer.from(data), version, (rc, err, stat) =>
+          rc === 0 ? resolve(toStat(stat)) : reject(new ZkError(rc, path, err)),
+        ),
       ),
     );
   }
 
   delete(path: string, version = -1): Promise<void> {
-    return new Promise((resolve, reject) =>
-      this.handle().a_delete_(path, version, (rc, err) =>
-        rc === 0 ? resolve() : reject(new ZkError(rc, path, err)),
+    return this.bounded(
+      path,
+      new Promise((resolve, reject) =>
+        this.handle().a_delete_(path, version, (rc, err) =>
+          rc === 0 ? resolve() : reject(new ZkError(rc, path, err)),
+        ),
       ),
     );
   }

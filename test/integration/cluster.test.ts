@@ -19,7 +19,7 @@ beforeAll(async () => {
     brokers: 3,
     overrides: {
       'zookeeper.session.timeout.ms': '6000',
-      'replica.lag.time.max.ms': '4000',
+      'replica.lag.time.max.ms': '2000',
       'default.replication.factor': '3',
       'min.insync.replicas': '2',
       'log.initial.task.delay.ms': '0',
