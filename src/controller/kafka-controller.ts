@@ -426,6 +426,41 @@ export class KafkaController {
     return null;
   }
 
+  /** Offline-partition election (unclean when allowed); LeaderAndIsr to the live replicas. */
+  private electOffline(tp: TP, batch: ControllerRequestBatch, unclean: boolean, reason: string) {
+    return this.electLeader(
+      tp,
+      batch,
+      (cur, a) =>
+        offlinePartitionLeaderElection(
+          a,
+          cur.isr,
+          (id) => this.ctx.isLive(id),
+          unclean,
+          cur.leaderRecoveryState,
+        ),
+      (a) => a.filter((r) => this.ctx.isLive(r)),
+      reason,
+    );
+  }
+
+  /** Preferred-replica election; LeaderAndIsr to the live replicas. */
+  private electPreferred(tp: TP, batch: ControllerRequestBatch, reason: string) {
+    return this.electLeader(
+      tp,
+      batch,
+      (cur, a) =>
+        preferredReplicaPartitionLeaderElection(
+          a,
+          cur.isr,
+          (id) => this.ctx.isLive(id),
+          cur.leaderRecoveryState,
+        ),
+      (a) => a.filter((r) => this.ctx.isLive(r)),
+      reason,
+    );
+  }
+
   /** New and offline partitions (no state, or a dead leader) go online. */
   private async electOfflineAndNewPartitions(only?: TP[]): Promise<void> {
     const batch = this.newBatch();
@@ -442,20 +477,7 @@ export class KafkaController {
       if (!overrides)
         topicConfigs.set(tp.topic, (overrides = await this.zkClient.getEntityConfig('topics', tp.topic)));
       const unclean = this.uncleanAllowed(tp.topic, overrides);
-      const r = await this.electLeader(
-        tp,
-        batch,
-        (cur, a) =>
-          offlinePartitionLeaderElection(
-            a,
-            cur.isr,
-            (id) => this.ctx.isLive(id),
-            unclean,
-            cur.leaderRecoveryState,
-          ),
-        (a) => a.filter((r2) => this.ctx.isLive(r2)),
-        'offline partition election',
-      );
+      const r = await this.electOffline(tp, batch, unclean, 'offline partition election');
       if (!r) {
         // Still offline: record "no leader" so metadata reports LEADER_NOT_AVAILABLE.
         const cur = this.ctx.state(tp.topic, tp.partition)!;
@@ -916,19 +938,7 @@ export class KafkaController {
             res.errorCode = ErrorCode.ELECTION_NOT_NEEDED;
             continue;
           }
-          const r = await this.electLeader(
-            tp,
-            batch,
-            (cur, assignment) =>
-              preferredReplicaPartitionLeaderElection(
-                assignment,
-                cur.isr,
-                (id) => this.ctx.isLive(id),
-                cur.leaderRecoveryState,
-              ),
-            (assignment) => assignment.filter((x) => this.ctx.isLive(x)),
-            'preferred replica election',
-          );
+          const r = await this.electPreferred(tp, batch, 'preferred replica election');
           if (!r) {
             res.errorCode = ErrorCode.PREFERRED_LEADER_NOT_AVAILABLE;
             res.errorMessage = `Failed to elect leader for partition ${tp.topic}-${tp.partition} under strategy PreferredReplicaPartitionLeaderElectionStrategy`;
@@ -938,20 +948,7 @@ export class KafkaController {
             res.errorCode = ErrorCode.ELECTION_NOT_NEEDED;
             continue;
           }
-          const r = await this.electLeader(
-            tp,
-            batch,
-            (cur, assignment) =>
-              offlinePartitionLeaderElection(
-                assignment,
-                cur.isr,
-                (id) => this.ctx.isLive(id),
-                true,
-                cur.leaderRecoveryState,
-              ),
-            (assignment) => assignment.filter((x) => this.ctx.isLive(x)),
-            'unclean election',
-          );
+          const r = await this.electOffline(tp, batch, true, 'unclean election');
           if (!r) {
             res.errorCode = ErrorCode.ELIGIBLE_LEADERS_NOT_AVAILABLE;
             res.errorMessage = `Failed to elect leader for partition ${tp.topic}-${tp.partition} under strategy OfflinePartitionLeaderElectionStrategy(true)`;
@@ -1275,20 +1272,7 @@ export class KafkaController {
     }
     if (toElect.length === 0) return;
     const batch = this.newBatch();
-    for (const tp of toElect)
-      await this.electLeader(
-        tp,
-        batch,
-        (cur, a) =>
-          preferredReplicaPartitionLeaderElection(
-            a,
-            cur.isr,
-            (id) => this.ctx.isLive(id),
-            cur.leaderRecoveryState,
-          ),
-        (a) => a.filter((x) => this.ctx.isLive(x)),
-        'auto preferred replica election',
-      );
+    for (const tp of toElect) await this.electPreferred(tp, batch, 'auto preferred replica election');
     batch.send();
   }
 }
