@@ -5,7 +5,9 @@
 // KIP-595 style, as Kafka does with IBP >= 2.7-IV1). Partitions whose log has no leader epochs
 // start by truncating to their high watermark. Errors put a partition in backoff
 // (replica.fetch.backoff.ms); FENCED_LEADER_EPOCH for our current epoch drops it until the next
-// LeaderAndIsr; OFFSET_OUT_OF_RANGE resets the position with ListOffsets.
+// LeaderAndIsr; OFFSET_OUT_OF_RANGE resets the position with ListOffsets. Replication throttles,
+// follower side (KIP-73): a throttled partition that is not in sync is left out of the fetch while
+// follower.replication.throttled.rate is exceeded, and throttled data counts against that rate.
 
 import type { Partition } from '../cluster/partition';
 import { KafkaStorageError } from '../log/errors';
@@ -27,6 +29,17 @@ export interface ReplicaFetcherConfig {
   fetchResponseMaxBytes: number;
   fetchBackoffMs: number;
   socketTimeoutMs: number;
+  /** This broker's follower-side replication quota, when it has one (read on every use). */
+  followerQuota?: () => FollowerQuota | undefined;
+}
+
+/** The follower-side replication quota (Kafka's ReplicaQuota; ConfigManager's ReplicationQuota). */
+export interface FollowerQuota {
+  /** follower.replication.throttled.replicas names this broker's replica of the partition. */
+  isThrottled(topic: string, partition: number): boolean;
+  /** Throttled traffic is above follower.replication.throttled.rate. */
+  isQuotaExceeded(): boolean;
+  record(bytes: number): void;
 }
 
 export interface FetcherHost {
@@ -54,6 +67,11 @@ export interface PartitionFetchState {
   readonly state: 'fetching' | 'truncating';
   /** ms timestamp until which the partition is backing off (0: ready) */
   readonly delayUntil: number;
+  /**
+   * The leader's high watermark in the last response for the partition (undefined: none yet).
+   * Kafka's lag is max(0, this - fetchOffset); the replica is in sync when that lag is 0.
+   */
+  readonly leaderHighWatermark?: bigint;
 }
 
 const keyOf = (topic: string, partition: number) => `${topic}-${partition}`;
@@ -195,8 +213,9 @@ export class ReplicaFetcher {
       let nextReady = Infinity;
       for (const s of this.states.values()) {
         if (s.state !== 'fetching') continue;
-        if (s.delayUntil <= now) ready.push(s);
-        else nextReady = Math.min(nextReady, s.delayUntil);
+        if (s.delayUntil <= now) {
+          if (!this.shouldFollowerThrottle(s)) ready.push(s);
+        } else nextReady = Math.min(nextReady, s.delayUntil);
       }
       if (ready.length === 0) {
         await this.sleep(nextReady === Infinity ? this.cfg.fetchBackoffMs : nextReady - now);
@@ -204,6 +223,18 @@ export class ReplicaFetcher {
       }
       await this.fetchOnce(ready);
     }
+  }
+
+  /**
+   * Kafka's shouldFollowerThrottle: a throttled partition that is not in sync (unknown lag counts
+   * as not in sync) sits out while the follower quota is exceeded. When every partition sits out,
+   * run() backs off for replica.fetch.backoff.ms instead of sending an empty fetch.
+   */
+  private shouldFollowerThrottle(s: PartitionFetchState): boolean {
+    const quota = this.cfg.followerQuota?.();
+    if (!quota) return false;
+    const inSync = s.leaderHighWatermark !== undefined && s.leaderHighWatermark <= s.fetchOffset;
+    return !inSync && quota.isThrottled(s.topic, s.partition) && quota.isQuotaExceeded();
   }
 
   /** Partitions without leader epochs truncate to their high watermark before fetching. */
@@ -390,14 +421,19 @@ export class ReplicaFetcher {
       const info = p.appendRecordsToFollower(records);
       p.updateFollowerHighWatermark(pd.highWatermark);
       p.maybeIncrementLogStartOffsetFromLeader(pd.logStartOffset);
+      // Throttled traffic counts against the quota whether the replica is in sync or not.
+      const quota = this.cfg.followerQuota?.();
+      if (quota?.isThrottled(s.topic, s.partition)) quota.record(records.length);
       if (info.validBytes > 0) {
         const latest = log.latestEpoch();
         this.states.set(key, {
           ...s,
           fetchOffset: info.lastOffset + 1n,
           lastFetchedEpoch: latest >= 0 ? latest : s.lastFetchedEpoch,
+          leaderHighWatermark: pd.highWatermark,
         });
-      }
+      } else if (s.leaderHighWatermark !== pd.highWatermark)
+        this.states.set(key, { ...s, leaderHighWatermark: pd.highWatermark });
     } catch (e) {
       const name = (e as { name?: string }).name;
       if (name === 'CorruptRecordException' || name === 'InvalidRecordException') {

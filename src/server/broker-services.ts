@@ -59,6 +59,7 @@ export async function createBrokerServices(
   });
   const replicaManager = new ReplicaManager(config, brokerId, cache, zk, logManager);
   const configManager = new ConfigManager({ brokerId, config, zk, cache, logManager, replicaManager });
+  replicaManager.setFollowerQuota(configManager.quotas.follower);
   const describeTopicConfigs = (overrides: Record<string, string>): ConfigEntry[] =>
     configManager.describeTopic(overrides);
   const groupCoordinator = createGroupCoordinator({ brokerId, config, cache, replicaManager, zk });

@@ -29,6 +29,7 @@ import {
   stopReplicaEntries,
 } from '../replication/control-requests';
 import { AckWait, DelayedProduce, ProducePurgatory } from '../replication/delayed-produce';
+import type { FollowerQuota } from '../replication/replica-fetcher';
 import { ReplicaFetcherManager } from '../replication/replica-fetcher-manager';
 import { getLogger } from '../utils/logger';
 import { KafkaZkClient } from '../zk/kafka-zk-client';
@@ -59,6 +60,8 @@ export class ReplicaManager extends EventEmitter {
   private shuttingDown = false;
   /** Our registration's czxid (the broker epoch), once known. */
   private brokerEpochSupplier: () => number = () => -1;
+  /** follower.replication.throttled.* (set once the config manager exists; none: never throttled). */
+  private followerQuota: FollowerQuota | undefined;
 
   constructor(
     private readonly config: KafkaConfig,
@@ -99,6 +102,7 @@ export class ReplicaManager extends EventEmitter {
         fetchResponseMaxBytes: config.int('replica.fetch.response.max.bytes'),
         fetchBackoffMs: config.int('replica.fetch.backoff.ms'),
         socketTimeoutMs: config.int('replica.socket.timeout.ms'),
+        followerQuota: () => this.followerQuota,
       },
       { getPartition: (t, p) => this.getPartition(t, p) },
     );
@@ -107,6 +111,11 @@ export class ReplicaManager extends EventEmitter {
   /** The broker epoch (czxid of our registration), sent in AlterPartition and Fetch v15+. */
   setBrokerEpochSupplier(supplier: () => number): void {
     this.brokerEpochSupplier = supplier;
+  }
+
+  /** The follower-side replication quota the replica fetchers obey (ConfigManager's quotas.follower). */
+  setFollowerQuota(quota: FollowerQuota): void {
+    this.followerQuota = quota;
   }
 
   get brokerEpoch(): number {
