@@ -2,12 +2,13 @@
 // quota.record): a real ReplicaFetcher with real follower Partitions fetching from a scripted
 // leader over a socket, with ConfigManager's ReplicationQuota as follower quota.
 
+import { UNLIMITED_RATE } from '../../../src/admin/dynamic-broker-config';
 import { Partition } from '../../../src/cluster/partition';
 import { SocketServer } from '../../../src/network/socket-server';
 import { ApiKey } from '../../../src/protocol/messages/generated';
 import type { FetchRequest } from '../../../src/protocol/messages/generated/FetchRequest';
 import type { FetchResponseInit } from '../../../src/protocol/messages/generated/FetchResponse';
-import { ReplicationQuota, UNLIMITED_RATE } from '../../../src/server/config-manager';
+import { ReplicationQuota } from '../../../src/server/config-manager';
 import { apiVersionsHandler } from '../../../src/server/handlers/api-versions';
 import { KafkaApis } from '../../../src/server/kafka-apis';
 import { ReplicaFetcher } from '../../../src/replication/replica-fetcher';
