@@ -1,5 +1,6 @@
 // Replication throttles (KIP-73) on a real 3-broker cluster: a reassignment run with
-// `--throttle` copies its data measurably slower than the same move without one.
+// `--throttle` copies its data measurably slower than the same move without one, and so does a
+// plain move into a broker with only the follower side throttled.
 
 import fs from 'node:fs';
 import os from 'node:os';
@@ -111,6 +112,88 @@ test('a move with --throttle is measurably slower than the same move without', a
     '%o\\n',
   ]);
   expect(got.stdout.split('\n').filter(Boolean)).toHaveLength(2000);
+});
+
+function configs(...args: string[]) {
+  return runSamsa(['configs', '--bootstrap-server', cluster.bootstrap, ...args]);
+}
+
+test('the follower side alone (follower.replication.throttled.*, no --throttle) slows a plain move', async () => {
+  await topicWithData('ffast');
+  await topicWithData('fslow');
+  // Its own unthrottled baseline, so nothing here depends on the other tests' timings.
+  const unthrottled = await move('ffast', 1, []);
+  let cleared = false;
+  try {
+    let c = await configs(
+      '--entity-type',
+      'topics',
+      '--entity-name',
+      'fslow',
+      '--alter',
+      '--add-config',
+      'follower.replication.throttled.replicas=0:2',
+    );
+    expect(c.stdout).toBe('Completed updating config for topic fslow.\n');
+    c = await configs(
+      '--entity-type',
+      'brokers',
+      '--entity-name',
+      '2',
+      '--alter',
+      '--add-config',
+      'follower.replication.throttled.rate=100000',
+    );
+    expect(c.stdout).toBe('Completed updating config for broker 2.\n');
+    // Broker 2 applies its own config as it answers; the topic's arrives by change notification.
+    await waitFor(() => cluster.brokers[2].output().includes('Processed topic config change for fslow'), {
+      timeoutMs: 15_000,
+      message: 'broker 2 to apply the topic throttle',
+    });
+    // Nothing on the leader side: broker 0 serves the new replica at full speed; the follower
+    // holds itself back once its first megabyte is over the 100 kB/s measured over 10 s.
+    const throttled = await move('fslow', 2, []);
+    expect(throttled).toBeGreaterThan(5_000);
+    expect(throttled).toBeGreaterThan(3 * unthrottled);
+    // --verify of the finished move cleared the throttles (Kafka's clearAllThrottles)
+    expect(await zkc.getJson('/config/topics/fslow')).toEqual({ version: 1, config: {} });
+    const b2 = await zkc.getJson<{ config: Record<string, string> }>('/config/brokers/2');
+    expect(b2?.config ?? {}).not.toHaveProperty('follower.replication.throttled.rate');
+    cleared = true;
+    const got = await runKcat([
+      '-b',
+      cluster.brokers[2].bootstrap,
+      '-t',
+      'fslow',
+      '-C',
+      '-e',
+      '-q',
+      '-f',
+      '%o\\n',
+    ]);
+    expect(got.stdout.split('\n').filter(Boolean)).toHaveLength(2000);
+  } finally {
+    if (!cleared) {
+      await configs(
+        '--entity-type',
+        'topics',
+        '--entity-name',
+        'fslow',
+        '--alter',
+        '--delete-config',
+        'follower.replication.throttled.replicas',
+      );
+      await configs(
+        '--entity-type',
+        'brokers',
+        '--entity-name',
+        '2',
+        '--alter',
+        '--delete-config',
+        'follower.replication.throttled.rate',
+      );
+    }
+  }
 });
 
 test('the controller killed with -9 in the middle of a move: the new controller finishes it', async () => {
