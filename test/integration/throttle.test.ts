@@ -1,6 +1,7 @@
 // Replication throttles (KIP-73) on a real 3-broker cluster: a reassignment run with
 // `--throttle` copies its data measurably slower than the same move without one, and so does a
-// plain move into a broker with only the follower side throttled.
+// plain move into a broker with only the follower side throttled; a throttled move cancelled
+// half-way leaves the original replica alone, deletes the partial copy and clears the throttles.
 
 import fs from 'node:fs';
 import os from 'node:os';
@@ -14,7 +15,8 @@ let zkc: ZkClient;
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'samsa-throttle-'));
 
 beforeAll(async () => {
-  cluster = await startCluster({ brokers: 3 });
+  // Deleted replicas' `-delete` directories go after 1 s rather than Kafka's 60 s default.
+  cluster = await startCluster({ brokers: 3, overrides: { 'log.segment.delete.delay.ms': '1000' } });
   zkc = await connectZk(cluster.zk.connectString);
 });
 
@@ -118,6 +120,23 @@ function configs(...args: string[]) {
   return runSamsa(['configs', '--bootstrap-server', cluster.bootstrap, ...args]);
 }
 
+/** Bytes in the segment files of `<topic>-0` on broker `id`; null when it has no such directory. */
+function segmentBytes(id: number, topic: string): number | null {
+  const d = path.join(cluster.brokers[id].logDirs, `${topic}-0`);
+  if (!fs.existsSync(d)) return null;
+  return fs
+    .readdirSync(d)
+    .filter((f) => f.endsWith('.log'))
+    .reduce((n, f) => n + fs.statSync(path.join(d, f)).size, 0);
+}
+
+/** `<topic>-0` and any `<topic>-0.<uuid>-delete` left of it in broker `id`'s log directory. */
+function partitionDirs(id: number, topic: string): string[] {
+  return fs
+    .readdirSync(cluster.brokers[id].logDirs)
+    .filter((n) => n === `${topic}-0` || (n.startsWith(`${topic}-0.`) && n.endsWith('-delete')));
+}
+
 test('the follower side alone (follower.replication.throttled.*, no --throttle) slows a plain move', async () => {
   await topicWithData('ffast');
   await topicWithData('fslow');
@@ -194,6 +213,89 @@ test('the follower side alone (follower.replication.throttled.*, no --throttle) 
       );
     }
   }
+});
+
+test('a throttled move cancelled half-way: original replica kept, partial copy deleted, throttles cleared', async () => {
+  await topicWithData('halfway');
+  const full = segmentBytes(0, 'halfway')!;
+  const file = path.join(dir, 'halfway.json');
+  // A move rather than a pure expansion: 3.9's tool leaves a reassignment that only adds
+  // replicas running on --cancel.
+  fs.writeFileSync(
+    file,
+    JSON.stringify({ version: 1, partitions: [{ topic: 'halfway', partition: 0, replicas: [1] }] }),
+  );
+  const reassign = (...args: string[]) =>
+    runSamsa([
+      'reassign-partitions',
+      '--bootstrap-server',
+      cluster.bootstrap,
+      '--reassignment-json-file',
+      file,
+      ...args,
+    ]);
+  const r = await reassign('--execute', '--throttle', '100000');
+  expect(r.stdout).toContain('Successfully started partition reassignment for halfway-0');
+  // The first fetch copies about a megabyte; the rest waits ~10 s for the rate to drop.
+  let partial = 0;
+  await waitFor(
+    () => {
+      partial = segmentBytes(1, 'halfway') ?? 0;
+      return partial > 0;
+    },
+    { timeoutMs: 30_000, intervalMs: 50, message: 'a partial copy on broker 1' },
+  );
+  expect(partial).toBeLessThan(full);
+  const c = await reassign('--cancel');
+  expect(c.code).toBe(0);
+  expect(c.stdout).toContain('Successfully cancelled partition reassignment for: halfway-0\n');
+  expect(c.stdout).toContain('Clearing topic-level throttles on topic halfway');
+  // The original assignment, nothing adding or removing, broker 0 leading alone
+  await waitFor(
+    async () => {
+      const a = await zkc.getJson<{
+        partitions: Record<string, number[]>;
+        adding_replicas: Record<string, number[]>;
+        removing_replicas: Record<string, number[]>;
+      }>('/brokers/topics/halfway');
+      return (
+        a !== null &&
+        a.partitions['0'].join(',') === '0' &&
+        Object.keys(a.adding_replicas).length === 0 &&
+        Object.keys(a.removing_replicas).length === 0
+      );
+    },
+    { timeoutMs: 15_000, message: 'the original assignment [0] in ZooKeeper' },
+  );
+  const st = await zkc.getJson<{ leader: number; isr: number[] }>(
+    '/brokers/topics/halfway/partitions/0/state',
+  );
+  expect([st!.leader, st!.isr]).toEqual([0, [0]]);
+  // The partial replica is gone: renamed to `-delete` by StopReplica, then removed.
+  await waitFor(() => partitionDirs(1, 'halfway').length === 0, {
+    timeoutMs: 20_000,
+    message: "broker 1's partial halfway-0 to be deleted",
+  });
+  expect(partitionDirs(0, 'halfway')).toEqual(['halfway-0']);
+  expect(segmentBytes(0, 'halfway')).toBe(full);
+  // --cancel cleared the throttles (no --preserve-throttles)
+  expect(await zkc.getJson('/config/topics/halfway')).toEqual({ version: 1, config: {} });
+  for (const b of [0, 1, 2]) {
+    const cfg = (await zkc.getJson<{ config: Record<string, string> }>(`/config/brokers/${b}`))?.config ?? {};
+    expect(Object.keys(cfg).filter((k) => k.includes('throttled'))).toEqual([]);
+  }
+  const got = await runKcat([
+    '-b',
+    cluster.brokers[0].bootstrap,
+    '-t',
+    'halfway',
+    '-C',
+    '-e',
+    '-q',
+    '-f',
+    '%o\\n',
+  ]);
+  expect(got.stdout.split('\n').filter(Boolean)).toHaveLength(2000);
 });
 
 test('the controller killed with -9 in the middle of a move: the new controller finishes it', async () => {
