@@ -1,9 +1,12 @@
 // A small Kafka protocol client built on Samsa's own codec, for the CLI tools that need fields
 // kafkajs does not expose (topic ids, config sources, reassignment state). One connection per
 // broker, requests pipelined and matched by correlation id, versions negotiated with
-// ApiVersions (the highest both sides support).
+// ApiVersions (the highest both sides support). Socket reads land in one reused buffer and are
+// copied once into the frame they belong to; large frames come from the memory pool, and
+// `sendLeased` hands the caller the lease so it can return the frame when done with it.
 
 import net from 'node:net';
+import { BufferLease, DATA_POOL, MemoryPool } from '../network/memory-pool';
 import { Reader } from '../protocol/codec/reader';
 import { Writer } from '../protocol/codec/writer';
 import { decodeResponseHeader, encodeRequestHeader } from '../protocol/header';
@@ -18,10 +21,18 @@ export class KafkaConnection {
   private correlationId = 0;
   private readonly inflight = new Map<
     number,
-    { apiKey: number; version: number; resolve: (r: unknown) => void; reject: (e: Error) => void }
+    {
+      apiKey: number;
+      version: number;
+      resolve: (r: { response: unknown; release: () => void }) => void;
+      reject: (e: Error) => void;
+    }
   >();
-  private chunks: Buffer[] = [];
-  private buffered = 0;
+  /** The size prefix being read (4 bytes, possibly over several reads). */
+  private readonly prefix = Buffer.alloc(4);
+  private prefixHave = 0;
+  /** The frame being filled, once its size is known. */
+  private frame: { lease: BufferLease; have: number } | null = null;
   private versions = new Map<number, { min: number; max: number }>();
 
   constructor(
@@ -29,14 +40,29 @@ export class KafkaConnection {
     readonly port: number,
     private readonly clientId = 'samsa-cli',
     private readonly timeoutMs = 30000,
+    private readonly pool: MemoryPool = DATA_POOL,
   ) {}
 
   async connect(): Promise<void> {
+    const readBuffer = Buffer.allocUnsafe(64 * 1024);
     await new Promise<void>((resolve, reject) => {
-      const s = net.connect({ host: this.host, port: this.port }, () => {
-        s.removeListener('error', reject);
-        resolve();
-      });
+      const s = net.connect(
+        {
+          host: this.host,
+          port: this.port,
+          onread: {
+            buffer: readBuffer,
+            callback: (n) => {
+              this.onRead(readBuffer, n);
+              return true;
+            },
+          },
+        },
+        () => {
+          s.removeListener('error', reject);
+          resolve();
+        },
+      );
       s.once('error', reject);
       s.setTimeout(this.timeoutMs, () =>
         s.destroy(new Error(`connection to ${this.host}:${this.port} timed out`)),
@@ -45,7 +71,6 @@ export class KafkaConnection {
     });
     const s = this.socket!;
     s.setTimeout(0);
-    s.on('data', (d) => this.onData(d));
     s.on('error', (e) => this.failAll(e));
     s.on('close', () => {
       this.closed = true;
@@ -65,7 +90,19 @@ export class KafkaConnection {
     return v;
   }
 
-  send(apiKey: number, version: number, body: unknown): Promise<unknown> {
+  async send(apiKey: number, version: number, body: unknown): Promise<unknown> {
+    return (await this.sendLeased(apiKey, version, body)).response;
+  }
+
+  /**
+   * Like send, and hands over the response frame: the decoded response may point into it (records)
+   * until `release()` returns it to the pool. Not calling release is safe (the GC takes it).
+   */
+  sendLeased(
+    apiKey: number,
+    version: number,
+    body: unknown,
+  ): Promise<{ response: unknown; release: () => void }> {
     const spec = API_SPECS.get(apiKey);
     if (!spec) return Promise.reject(new Error(`unknown API ${apiKey}`));
     if (this.closed || !this.socket)
@@ -103,38 +140,54 @@ export class KafkaConnection {
     return this.send(apiKey, this.version(apiKey, cap), body) as Promise<T>;
   }
 
-  /**
-   * Chunks are kept until a whole frame is there and joined once per frame: re-concatenating
-   * the partial buffer on every TCP chunk made large fetch responses quadratic.
-   */
-  private onData(d: Buffer): void {
-    this.chunks.push(d);
-    this.buffered += d.length;
-    for (;;) {
-      if (this.buffered < 4) return;
-      if (this.chunks[0].length < 4) this.chunks = [Buffer.concat(this.chunks, this.buffered)];
-      const size = this.chunks[0].readInt32BE(0);
-      if (this.buffered < 4 + size) return;
-      if (this.chunks[0].length < 4 + size) this.chunks = [Buffer.concat(this.chunks, this.buffered)];
-      const head = this.chunks[0];
-      const frame = head.subarray(4, 4 + size);
-      if (head.length === 4 + size) this.chunks.shift();
-      else this.chunks[0] = head.subarray(4 + size);
-      this.buffered -= 4 + size;
-      this.dispatch(frame);
+  /** `n` bytes arrived in `buf` (reused by the next read): each is copied once, into its frame. */
+  private onRead(buf: Buffer, n: number): void {
+    let at = 0;
+    while (at < n) {
+      if (this.frame === null) {
+        const k = Math.min(4 - this.prefixHave, n - at);
+        buf.copy(this.prefix, this.prefixHave, at, at + k);
+        this.prefixHave += k;
+        at += k;
+        if (this.prefixHave < 4) return;
+        this.prefixHave = 0;
+        const size = this.prefix.readInt32BE(0);
+        if (size < 4) {
+          this.socket?.destroy(new Error(`invalid response size ${size} from ${this.host}:${this.port}`));
+          return;
+        }
+        this.frame = { lease: this.pool.acquire(size), have: 0 };
+      }
+      const f = this.frame;
+      const k = Math.min(f.lease.buffer.length - f.have, n - at);
+      buf.copy(f.lease.buffer, f.have, at, at + k);
+      f.have += k;
+      at += k;
+      if (f.have === f.lease.buffer.length) {
+        this.frame = null;
+        this.dispatch(f.lease);
+      }
     }
   }
 
-  private dispatch(frame: Buffer): void {
+  private dispatch(lease: BufferLease): void {
+    const frame = lease.buffer;
     const cid = frame.readInt32BE(0);
     const req = this.inflight.get(cid);
-    if (!req) return;
+    if (!req) {
+      lease.release();
+      return;
+    }
     this.inflight.delete(cid);
     try {
       const r = new Reader(frame);
       decodeResponseHeader(r, req.apiKey, req.version);
-      req.resolve(API_SPECS.get(req.apiKey)!.decodeResponse(r, req.version));
+      req.resolve({
+        response: API_SPECS.get(req.apiKey)!.decodeResponse(r, req.version),
+        release: lease.release,
+      });
     } catch (e) {
+      lease.release();
       req.reject(e as Error);
     }
   }

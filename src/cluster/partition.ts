@@ -98,6 +98,8 @@ export interface FetchParams {
    * Kafka lets a follower serve other consumer fetches up to its high watermark.
    */
   fetchOnlyLeader?: boolean;
+  /** Where the read bytes go (a pooled buffer the response releases); a new Buffer by default. */
+  alloc?: (size: number) => Buffer;
 }
 
 export interface ReadInfo {
@@ -416,7 +418,7 @@ export class Partition extends EventEmitter {
             lastStableOffset: log.lastStableOffset,
           };
       }
-      const r = log.read(o.fetchOffset, o.maxBytes, o.isolation, o.minOneMessage);
+      const r = log.read(o.fetchOffset, o.maxBytes, o.isolation, o.minOneMessage, o.alloc);
       if (r.error !== null) {
         if (replica) return fail(ErrorCode.OFFSET_OUT_OF_RANGE);
         // Kafka answers -1 offsets here too; consumers have always been given the high
@@ -638,7 +640,7 @@ export class Partition extends EventEmitter {
     }
     const log = this.log;
     const candidate = highWatermarkCandidate(
-      log.logEndOffset,
+      log.writtenEndOffset,
       this.remoteReplicas.values(),
       maximalIsrOf(this.isrState),
       (id) => this.ctx.isBrokerAlive(id),
@@ -747,15 +749,25 @@ export class Partition extends EventEmitter {
     const a = assignOffsets(v.records, first, this.leaderEpoch, vc.timestampType!, Date.now(), {
       offsetOfMaxTimestampDelta: v.offsetOfMaxTimestampDelta,
     });
-    this.log.appendAsLeader(v.records, this.leaderEpoch, {
-      firstOffset: a.firstOffset,
-      lastOffset: a.lastOffset,
-      maxTimestamp: a.maxTimestamp,
-      offsetOfMaxTimestamp: a.shallowOffsetOfMaxTimestamp,
-      recordCount: v.recordCount,
-    });
-    this.maybeIncrementLeaderHW();
+    // Client batches are written behind (UnifiedLog.appendAsLeader with deferWrite): fetches
+    // waiting for data are answered first, then the bytes go to the page cache, and only then
+    // is the producer answered and the high watermark moved.
+    const deferWrite = origin === 'client';
+    this.log.appendAsLeader(
+      v.records,
+      this.leaderEpoch,
+      {
+        firstOffset: a.firstOffset,
+        lastOffset: a.lastOffset,
+        maxTimestamp: a.maxTimestamp,
+        offsetOfMaxTimestamp: a.shallowOffsetOfMaxTimestamp,
+        recordCount: v.recordCount,
+      },
+      deferWrite,
+    );
     this.emit('append');
+    if (deferWrite) await this.log.whenWritten();
+    this.maybeIncrementLeaderHW();
     return {
       errorCode: ErrorCode.NONE,
       errorMessage: null,

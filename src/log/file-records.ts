@@ -3,6 +3,15 @@
 // Node thread and the data lands in the page cache, so a synchronous pwrite/pwritev per append
 // is the cheapest option (no promise, no queue, no copy) and keeps append ordering trivial.
 // fsync is never on the append path: flushes are explicit (flush()) or async (flushAsync()).
+//
+// Write-behind (appendDeferred): the leader's produce path queues its batches and writes them on
+// the next turn of the event loop (setImmediate), after the replica fetches the append woke up
+// have been answered. Followers then copy the data while the leader fills its own page cache:
+// on a machine where writing to fresh page-cache pages is the main cost per byte, that takes one
+// page-cache write off the acks=all critical path. Until written, the queued bytes are part of
+// the file for every reader here (they are overlaid on what the file returns), every operation
+// that changes or syncs the file writes the queue first, and the producer is answered only after
+// whenWritten() — Kafka's promise (acknowledged = in the page cache) holds.
 
 import * as fs from 'fs';
 import {
@@ -64,10 +73,20 @@ export function readFully(
   return done;
 }
 
+/** Appended bytes not yet in the file. */
+interface PendingWrite {
+  readonly position: number;
+  readonly bufs: readonly Buffer[];
+  readonly length: number;
+}
+
 export class FileRecords {
   private _path: string;
   private fd: number;
   private size: number;
+  private pending: PendingWrite[] = [];
+  private writeScheduled = false;
+  private writeWaiters: Array<{ resolve: () => void; reject: (e: Error) => void }> = [];
   /** Changes made / changes covered by a completed fsync (an async fsync only covers what preceded it). */
   private changes = 0;
   private syncedChanges = 0;
@@ -105,16 +124,103 @@ export class FileRecords {
   /** Appends whole batches at the end; one pwrite (or pwritev for several buffers). */
   append(records: Buffer | readonly Buffer[]): number {
     const bufs = Buffer.isBuffer(records) ? [records] : records;
-    let total = 0;
-    for (const b of bufs) total += b.length;
+    const total = this.checkAppend(bufs);
     if (total === 0) return 0;
-    if (this.size + total > 0x7fffffff) {
-      throw new RangeError(`Appending ${total} bytes would make ${this._path} larger than 2 GiB`);
-    }
+    this.writePending();
     writeFully(this.fd, bufs, this.size);
     this.size += total;
     this.changes++;
     return total;
+  }
+
+  /**
+   * Appends like append(), but the bytes reach the file on the next turn of the event loop (or
+   * earlier, when another operation needs the file). The buffers must stay unchanged until
+   * whenWritten() resolves.
+   */
+  appendDeferred(records: Buffer | readonly Buffer[]): number {
+    const bufs = Buffer.isBuffer(records) ? [records] : records;
+    const total = this.checkAppend(bufs);
+    if (total === 0) return 0;
+    this.pending.push({ position: this.size, bufs, length: total });
+    this.size += total;
+    if (!this.writeScheduled) {
+      this.writeScheduled = true;
+      setImmediate(() => {
+        this.writeScheduled = false;
+        try {
+          this.writePending();
+        } catch {
+          // reported to whoever waits in whenWritten(); the log goes offline from there
+        }
+      });
+    }
+    return total;
+  }
+
+  /** True while deferred appends are not yet in the file. */
+  get hasPendingWrites(): boolean {
+    return this.pending.length > 0;
+  }
+
+  /** Resolves once every deferred append so far is in the file; rejects if writing it failed. */
+  whenWritten(): Promise<void> {
+    if (this.pending.length === 0) return Promise.resolve();
+    return new Promise((resolve, reject) => this.writeWaiters.push({ resolve, reject }));
+  }
+
+  /** Writes the deferred appends now (every operation that touches the file does this first). */
+  writePending(): void {
+    if (this.pending.length === 0) return;
+    const waiters = this.writeWaiters;
+    this.writeWaiters = [];
+    try {
+      while (this.pending.length > 0) {
+        const w = this.pending[0];
+        writeFully(this.fd, w.bufs, w.position);
+        this.pending.shift();
+        this.changes++;
+      }
+    } catch (e) {
+      // What could not be written is not part of the file: the size goes back to the last write.
+      this.size = this.pending[0].position;
+      this.pending = [];
+      for (const w of waiters) w.reject(e as Error);
+      throw e;
+    }
+    for (const w of waiters) w.resolve();
+  }
+
+  private checkAppend(bufs: readonly Buffer[]): number {
+    let total = 0;
+    for (const b of bufs) total += b.length;
+    if (this.size + total > 0x7fffffff) {
+      throw new RangeError(`Appending ${total} bytes would make ${this._path} larger than 2 GiB`);
+    }
+    return total;
+  }
+
+  /**
+   * Reads [position, position + length) into target[offset..] as the file will hold it: file
+   * contents with the deferred appends laid over them. Returns the bytes read (short at the end).
+   */
+  readInto(target: Buffer, offset: number, length: number, position: number): number {
+    const n = readFully(this.fd, target, offset, length, position);
+    let got = n;
+    for (const w of this.pending) {
+      const from = Math.max(position, w.position);
+      const to = Math.min(position + length, w.position + w.length);
+      if (from >= to) continue;
+      let at = w.position;
+      for (const b of w.bufs) {
+        const s = Math.max(from, at);
+        const e = Math.min(to, at + b.length);
+        if (s < e) b.copy(target, offset + (s - position), s - at, e - at);
+        at += b.length;
+      }
+      got = Math.max(got, to - position);
+    }
+    return got;
   }
 
   /** The region [position, position + length) clamped to the data in the file. */
@@ -126,16 +232,17 @@ export class FileRecords {
     return { path: this._path, fd: this.fd, position, length: len };
   }
 
-  /** Reads a region into a new Buffer of exactly its length. */
-  read(position: number, length: number): Buffer {
+  /** Reads a region into a Buffer of exactly its length (from `alloc`, default a new one). */
+  read(position: number, length: number, alloc: (size: number) => Buffer = Buffer.allocUnsafe): Buffer {
     const region = this.slice(position, length);
-    const buf = Buffer.allocUnsafe(region.length);
-    const n = readFully(this.fd, buf, 0, region.length, position);
+    const buf = alloc(region.length);
+    const n = this.readInto(buf, 0, region.length, position);
     return n === region.length ? buf : buf.subarray(0, n);
   }
 
   /** Cuts the file to `targetSize` bytes; returns the bytes removed. */
   truncateTo(targetSize: number): number {
+    this.writePending();
     const original = this.size;
     if (targetSize > original || targetSize < 0) {
       throw new RangeError(
@@ -152,6 +259,7 @@ export class FileRecords {
 
   /** Drops preallocated space beyond the data. */
   trim(): void {
+    this.writePending();
     if (fs.fstatSync(this.fd).size !== this.size) {
       fs.ftruncateSync(this.fd, this.size);
       this.changes++;
@@ -160,6 +268,7 @@ export class FileRecords {
 
   /** fsync, if anything changed since the last one. */
   flush(): void {
+    if (!this.closed) this.writePending();
     if (this.changes === this.syncedChanges || this.closed) return;
     const covered = this.changes;
     fs.fsyncSync(this.fd);
@@ -168,6 +277,7 @@ export class FileRecords {
 
   /** fsync on the thread pool. */
   async flushAsync(): Promise<void> {
+    if (!this.closed) this.writePending();
     if (this.changes === this.syncedChanges) return;
     const covered = this.changes;
     await fsyncPathAsync(this._path);
@@ -194,6 +304,7 @@ export class FileRecords {
   /** Releases the descriptor without touching the file. */
   closeHandlers(): void {
     if (this.closed) return;
+    this.writePending();
     this.closed = true;
     fs.closeSync(this.fd);
   }
@@ -212,7 +323,7 @@ export class FileRecords {
 
   /** Iterates batch headers from `start` (a batch boundary) to the end of the data. */
   batches(start = 0, chunkSize = 16 * 1024): FileBatchIterator {
-    return new FileBatchIterator(this.fd, start, this.size, chunkSize);
+    return new FileBatchIterator(this, start, this.size, chunkSize);
   }
 }
 
@@ -236,7 +347,7 @@ export class FileBatchIterator {
   stop: IterationStop | null = null;
 
   constructor(
-    private readonly fd: number,
+    private readonly file: FileRecords,
     start: number,
     private readonly end: number,
     chunkSize: number,
@@ -289,7 +400,7 @@ export class FileBatchIterator {
       if (at >= 0) return this.chunk.subarray(at, at + h.sizeInBytes);
     }
     const buf = Buffer.allocUnsafe(h.sizeInBytes);
-    const n = readFully(this.fd, buf, 0, h.sizeInBytes, h.position);
+    const n = this.file.readInto(buf, 0, h.sizeInBytes, h.position);
     return n === h.sizeInBytes ? buf : buf.subarray(0, n);
   }
 
@@ -297,7 +408,7 @@ export class FileBatchIterator {
   private ensure(pos: number, n: number): number {
     if (pos >= this.chunkStart && pos + n <= this.chunkStart + this.chunkLength) return pos - this.chunkStart;
     const want = Math.min(this.chunk.length, this.end - pos);
-    const got = readFully(this.fd, this.chunk, 0, want, pos);
+    const got = this.file.readInto(this.chunk, 0, want, pos);
     this.chunkStart = pos;
     this.chunkLength = got;
     return got >= n ? 0 : -1;

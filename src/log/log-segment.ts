@@ -237,12 +237,14 @@ export class LogSegment {
     largestTimestamp: bigint,
     shallowOffsetOfMaxTimestamp: bigint,
     records: Buffer | readonly Buffer[],
+    /** write-behind (FileRecords.appendDeferred): the caller awaits log.whenWritten() */
+    deferWrite = false,
   ): void {
     const physicalPosition = this.log.sizeInBytes;
     if (physicalPosition === 0) this.rollingBasedTimestamp = largestTimestamp;
     this.ensureOffsetInRange(largestOffset);
     this.checkIndexes();
-    const appended = this.log.append(records);
+    const appended = deferWrite ? this.log.appendDeferred(records) : this.log.append(records);
     if (appended === 0) return;
     if (largestTimestamp > this.maxTimestampSoFar) {
       this.maxTimestampSoFarValue = largestTimestamp;

@@ -27,6 +27,7 @@ import {
   RecordBatchTooLargeError,
   UnexpectedAppendOffsetError,
 } from './errors';
+import type { FileRecords } from './file-records';
 import { fsyncDir, fsyncPathAsync } from './fs-utils';
 import { LeaderEpochFileCache, UNDEFINED_EPOCH_OFFSET } from './leader-epoch-cache';
 import { LogConfig } from './log-config';
@@ -193,6 +194,9 @@ export class UnifiedLog {
   private offline = false;
 
   private readonly appendListeners = new Set<Listener<AppendEvent>>();
+  /** The segment file of the last write-behind append (see whenWritten). */
+  private deferredWrites: FileRecords | null = null;
+  private firstUnwrittenOffset = 0n;
   private readonly highWatermarkListeners = new Set<Listener<bigint>>();
   private readonly truncateListeners = new Set<Listener<bigint>>();
 
@@ -442,7 +446,13 @@ export class UnifiedLog {
    * UnexpectedAppendOffsetError if info.firstOffset != nextOffset() and RecordBatchTooLargeError
    * if the records exceed segment.bytes.
    */
-  appendAsLeader(records: Buffer, leaderEpoch: number, info: LeaderAppendInfo): LogAppendResult {
+  appendAsLeader(
+    records: Buffer,
+    leaderEpoch: number,
+    info: LeaderAppendInfo,
+    /** write-behind: the bytes reach the segment file on the next event-loop turn; see whenWritten() */
+    deferWrite = false,
+  ): LogAppendResult {
     this.ensureUsable();
     if (records.length === 0) return this.nothingAppended();
     if (info.firstOffset !== this._logEndOffset) {
@@ -467,6 +477,7 @@ export class UnifiedLog {
       info.maxTimestamp,
       info.offsetOfMaxTimestamp,
       info.firstOffset,
+      deferWrite,
     );
   }
 
@@ -570,10 +581,13 @@ export class UnifiedLog {
     maxTimestamp: bigint,
     offsetOfMaxTimestamp: bigint,
     rollOffset: bigint,
+    deferWrite = false,
   ): LogAppendResult {
     this.io('appending to the log', () => {
       const segment = this.maybeRoll(records.length, maxTimestamp, lastOffset, rollOffset);
-      segment.append(lastOffset, maxTimestamp, offsetOfMaxTimestamp, records);
+      if (deferWrite && !this.hasPendingWrites) this.firstUnwrittenOffset = firstOffset;
+      segment.append(lastOffset, maxTimestamp, offsetOfMaxTimestamp, records, deferWrite);
+      if (deferWrite) this.deferredWrites = segment.log;
     });
     this._logEndOffset = lastOffset + 1n;
     this.producerStateManager.onAppend(records, this._logEndOffset);
@@ -691,6 +705,7 @@ export class UnifiedLog {
     maxBytes: number,
     isolation: FetchIsolation,
     minOneMessage: boolean,
+    alloc?: (size: number) => Buffer,
   ): LogReadResult {
     this.ensureUsable();
     const offsets: ReadOffsets = {
@@ -727,7 +742,8 @@ export class UnifiedLog {
               : null;
         const r = segment.read(fetchOffset, maxBytes, maxPosition, minOneMessage);
         if (r === null) continue;
-        const records = r.region.length > 0 ? segment.log.read(r.region.position, r.region.length) : EMPTY;
+        const records =
+          r.region.length > 0 ? segment.log.read(r.region.position, r.region.length, alloc) : EMPTY;
         return {
           error: null,
           records,
@@ -1292,6 +1308,42 @@ export class UnifiedLog {
   }
 
   /** Runs file work; an OS-level I/O error takes the log offline (KAFKA_STORAGE_ERROR). */
+  /**
+   * Resolves once every append made with deferWrite is in its segment file (a roll writes the
+   * old segment's queue, so only the last file written to can still hold one). A failed write
+   * takes the log offline and rejects with KafkaStorageError.
+   */
+  async whenWritten(): Promise<void> {
+    const file = this.deferredWrites;
+    if (file === null || !file.hasPendingWrites) return;
+    try {
+      await file.whenWritten();
+    } catch (e) {
+      this.io('appending to the log', () => {
+        throw e;
+      });
+    }
+  }
+
+  /**
+   * The end of what is in the segment files: the log end offset, or the first offset of the
+   * queued appends. The leader's high watermark never passes it.
+   */
+  get writtenEndOffset(): bigint {
+    return this.hasPendingWrites ? this.firstUnwrittenOffset : this._logEndOffset;
+  }
+
+  /** True while an append is queued and not yet in its segment file. */
+  get hasPendingWrites(): boolean {
+    return this.deferredWrites?.hasPendingWrites ?? false;
+  }
+
+  /** Writes queued appends now. */
+  writePending(): void {
+    const file = this.deferredWrites;
+    if (file !== null) this.io('appending to the log', () => file.writePending());
+  }
+
   private io<T>(what: string, fn: () => T): T {
     try {
       return fn();

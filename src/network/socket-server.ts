@@ -7,12 +7,21 @@
 
 import net from 'node:net';
 import { getLogger } from '../utils/logger';
+import { BufferLease, DATA_POOL, MemoryPool } from './memory-pool';
+
+const EMPTY = Buffer.alloc(0);
 
 /** What the processor wants done after a request: send frames, send nothing, or hang up. */
-export type RequestOutcome =
+export type RequestOutcome = (
   | { kind: 'send'; payload: Buffer[] } // response payload (header + body), without size prefix
   | { kind: 'noResponse' }
-  | { kind: 'close'; reason: string };
+  | { kind: 'close'; reason: string }
+) & {
+  /** Nothing refers to the request's bytes any more: their buffer may be reused. */
+  requestConsumed?: boolean;
+  /** Runs once the response is in the kernel's hands (or at once when nothing is sent). */
+  onSent?: () => void;
+};
 
 export interface Connection {
   readonly id: string;
@@ -67,10 +76,16 @@ class ClientConnection implements Connection {
     void this.pump();
   }
 
-  /** Takes the next complete frame off the buffer, or null; closes on a bad size prefix. */
-  private nextFrame(): Buffer | null {
+  /**
+   * Takes the next complete frame off the buffer, or null; closes on a bad size prefix. A frame
+   * that spans socket chunks is copied once, into a pooled buffer when it is large.
+   */
+  private nextFrame(): { frame: Buffer; lease: BufferLease | null } | null {
     if (this.buffered < 4) return null;
-    if (this.chunks[0].length < 4) this.coalesce();
+    if (this.chunks[0].length < 4) {
+      this.chunks.unshift(this.take(4, Buffer.allocUnsafe(4)));
+      this.buffered += 4;
+    }
     const size = this.chunks[0].readInt32BE(0);
     if (size < 0 || size > this.server.config.maxRequestSize) {
       this.server.log.warn(
@@ -80,17 +95,32 @@ class ClientConnection implements Connection {
       return null;
     }
     if (this.buffered < 4 + size) return null;
-    if (this.chunks[0].length < 4 + size) this.coalesce();
     const head = this.chunks[0];
-    const frame = head.subarray(4, 4 + size);
-    if (head.length === 4 + size) this.chunks.shift();
-    else this.chunks[0] = head.subarray(4 + size);
-    this.buffered -= 4 + size;
-    return frame;
+    if (head.length >= 4 + size) {
+      const frame = head.subarray(4, 4 + size);
+      if (head.length === 4 + size) this.chunks.shift();
+      else this.chunks[0] = head.subarray(4 + size);
+      this.buffered -= 4 + size;
+      return { frame, lease: null };
+    }
+    this.take(4, null);
+    const lease = this.server.pool.acquire(size);
+    return { frame: this.take(size, lease.buffer), lease };
   }
 
-  private coalesce(): void {
-    this.chunks = [Buffer.concat(this.chunks, this.buffered)];
+  /** Moves the next `n` buffered bytes into `target` (or drops them when null). */
+  private take(n: number, target: Buffer | null): Buffer {
+    let done = 0;
+    while (done < n) {
+      const c = this.chunks[0];
+      const k = Math.min(c.length, n - done);
+      if (target) c.copy(target, done, 0, k);
+      done += k;
+      if (k === c.length) this.chunks.shift();
+      else this.chunks[0] = c.subarray(k);
+    }
+    this.buffered -= n;
+    return target ?? EMPTY;
   }
 
   private async pump(): Promise<void> {
@@ -98,23 +128,25 @@ class ClientConnection implements Connection {
     this.processing = true;
     try {
       while (!this.closed) {
-        const frame = this.nextFrame();
-        if (frame === null) break;
+        const next = this.nextFrame();
+        if (next === null) break;
         let outcome: RequestOutcome;
         try {
-          outcome = await this.server.processor(frame, this);
+          outcome = await this.server.processor(next.frame, this);
         } catch (e) {
           this.server.log.error(
             `Unexpected error processing a request from ${this.id}: ${(e as Error).stack}`,
           );
           outcome = { kind: 'close', reason: 'internal error' };
         }
+        if (outcome.requestConsumed) next.lease?.release();
         if (this.closed) break;
         if (outcome.kind === 'close') {
           this.close(outcome.reason);
           break;
         }
-        if (outcome.kind === 'send') await this.write(outcome.payload);
+        if (outcome.kind === 'send') await this.write(outcome.payload, outcome.onSent);
+        else outcome.onSent?.();
         this.lastActive = Date.now();
       }
     } finally {
@@ -123,14 +155,17 @@ class ClientConnection implements Connection {
   }
 
   /** Writes one size-prefixed response; waits for drain when the kernel buffer is full. */
-  private write(payload: Buffer[]): Promise<void> {
+  private write(payload: Buffer[], onSent?: () => void): Promise<void> {
     let size = 0;
     for (const b of payload) size += b.length;
     const prefix = Buffer.allocUnsafe(4);
     prefix.writeInt32BE(size, 0);
     this.socket.cork();
     let ok = this.socket.write(prefix);
-    for (const b of payload) ok = this.socket.write(b) && ok;
+    // Writes complete in order: the last one's callback means the kernel has every byte.
+    for (let i = 0; i < payload.length; i++)
+      ok = this.socket.write(payload[i], i === payload.length - 1 ? onSent : undefined) && ok;
+    if (payload.length === 0) onSent?.();
     this.socket.uncork();
     if (ok) return Promise.resolve();
     return new Promise((resolve) => {
@@ -169,6 +204,7 @@ export class SocketServer {
   constructor(
     readonly config: SocketServerConfig,
     readonly processor: RequestProcessor,
+    readonly pool: MemoryPool = DATA_POOL,
   ) {}
 
   async start(): Promise<void> {

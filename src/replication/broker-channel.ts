@@ -34,20 +34,21 @@ export class BrokerChannel {
 
   /**
    * Sends `body(version)` at the highest version both sides support (at most `maxVersion`).
-   * Rejects on connection failure or timeout, after dropping the connection.
+   * Rejects on connection failure or timeout, after dropping the connection. `release` returns the
+   * response's frame to the memory pool once nothing refers to it any more (optional).
    */
   async request<T>(
     apiKey: number,
     body: (version: number) => unknown,
     maxVersion?: number | ((conn: KafkaConnection) => number),
-  ): Promise<{ response: T; version: number }> {
+  ): Promise<{ response: T; version: number; release: () => void }> {
     const conn = await this.connection();
     try {
       const cap = typeof maxVersion === 'function' ? maxVersion(conn) : maxVersion;
       const version = conn.version(apiKey, cap);
-      const response = (await conn.send(apiKey, version, body(version))) as T;
+      const { response, release } = await conn.sendLeased(apiKey, version, body(version));
       this.lastUsed = Date.now();
-      return { response, version };
+      return { response: response as T, version, release };
     } catch (e) {
       this.disconnect(conn);
       throw e;

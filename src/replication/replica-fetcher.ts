@@ -301,8 +301,9 @@ export class ReplicaFetcher {
     const canUseTopicIds = ready.every((s) => s.topicId !== null);
     let response: FetchResponse;
     let version: number;
+    let release: () => void;
     try {
-      ({ response, version } = await this.channel.request<FetchResponse>(
+      ({ response, version, release } = await this.channel.request<FetchResponse>(
         ApiKey.Fetch,
         (v) => this.buildRequest(ready, v),
         canUseTopicIds ? 17 : 12,
@@ -315,13 +316,19 @@ export class ReplicaFetcher {
       this.delayPartitions(ready.map((s) => keyOf(s.topic, s.partition)));
       return;
     }
-    if (!this.running) return;
-    if (response.errorCode !== ErrorCode.NONE) {
-      this.log.warn(`Error in response for fetch request: ${errorName(response.errorCode)}`);
-      this.delayPartitions(ready.map((s) => keyOf(s.topic, s.partition)));
-      return;
+    // The records point into the response frame until they are appended: only then does the
+    // frame go back to the pool.
+    try {
+      if (!this.running) return;
+      if (response.errorCode !== ErrorCode.NONE) {
+        this.log.warn(`Error in response for fetch request: ${errorName(response.errorCode)}`);
+        this.delayPartitions(ready.map((s) => keyOf(s.topic, s.partition)));
+        return;
+      }
+      await this.processResponse(ready, response, version);
+    } finally {
+      release();
     }
-    await this.processResponse(ready, response, version);
   }
 
   private async processResponse(

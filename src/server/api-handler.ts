@@ -9,6 +9,11 @@ export interface RequestContext {
   apiVersion: number;
   clientId: string;
   conn: Connection;
+  /**
+   * Runs `fn` once the response has been handed to the kernel (pooled buffers the response
+   * points into go back to their pool then). Not run when no response goes out.
+   */
+  afterSend(fn: () => void): void;
 }
 
 /**

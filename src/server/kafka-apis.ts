@@ -72,17 +72,30 @@ export class KafkaApis {
       );
       return { kind: 'close', reason: 'unparsable request body' };
     }
-    const ctx: RequestContext = { header, apiVersion, clientId: header.clientId, conn };
+    const afterSend: Array<() => void> = [];
+    const ctx: RequestContext = {
+      header,
+      apiVersion,
+      clientId: header.clientId,
+      conn,
+      afterSend: (fn) => afterSend.push(fn),
+    };
+    // A produce request's batches are written to the log (or rejected) before its handler
+    // returns, and nothing keeps them: its buffer can be reused. Other requests' byte fields
+    // are views into the request that may live on (group metadata, assignments).
+    const requestConsumed = apiKey === ApiKey.Produce;
     let response: unknown;
     try {
       response = await handler.handle(body as never, ctx);
     } catch (e) {
-      if (e instanceof CloseConnection) return { kind: 'close', reason: e.message };
+      if (e instanceof CloseConnection) return { kind: 'close', reason: e.message, requestConsumed };
       this.log.error(`Error handling ${spec.name} v${apiVersion} from ${conn.id}: ${(e as Error).stack}`);
+      // Not consumed: other partitions of the request may still be on their way to the log.
       return { kind: 'close', reason: 'handler error' };
     }
-    if (response === null) return { kind: 'noResponse' };
-    return this.respond(header, apiVersion, response);
+    if (response === null) return { kind: 'noResponse', requestConsumed };
+    const onSent = afterSend.length === 0 ? undefined : () => afterSend.splice(0).forEach((fn) => fn());
+    return { ...this.respond(header, apiVersion, response), requestConsumed, onSent };
   };
 
   private respond(header: RequestHeader, version: number, body: unknown): RequestOutcome {

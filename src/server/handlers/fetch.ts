@@ -19,7 +19,8 @@
 // only. v0-v3 get data
 // down-converted to magic 0/1 (or UNSUPPORTED_VERSION when the topic has
 // message.downconversion.enable=false). Incremental fetch sessions (KIP-227) are declined by
-// answering session id 0, which every client handles as "full fetch each time".
+// answering session id 0, which every client handles as "full fetch each time". Large reads
+// go into pooled buffers that return to the pool once the response is in the kernel.
 
 import { MetadataCache } from '../../cluster/metadata-cache';
 import { ZERO_UUID } from '../../protocol/codec/reader';
@@ -28,6 +29,7 @@ import { ApiKey } from '../../protocol/messages/generated';
 import type { FetchRequest } from '../../protocol/messages/generated/FetchRequest';
 import type { FetchResponseInit } from '../../protocol/messages/generated/FetchResponse';
 import { downConvert } from '../../protocol/records/legacy';
+import { DATA_POOL, MemoryPool } from '../../network/memory-pool';
 import type { ApiHandler } from '../api-handler';
 import type { ReplicationQuota } from '../config-manager';
 import { ReplicaManager } from '../replica-manager';
@@ -41,6 +43,7 @@ export function fetchHandler(
   replicas: ReplicaManager,
   /** This broker's leader-side replication quota (leader.replication.throttled.rate/replicas). */
   leaderQuota?: ReplicationQuota,
+  pool: MemoryPool = DATA_POOL,
 ): ApiHandler<FetchRequest, FetchResponseInit> {
   return {
     apiKey: ApiKey.Fetch,
@@ -50,6 +53,11 @@ export function fetchHandler(
       const v = ctx.apiVersion;
       const replicaId = v >= 15 ? req.replicaState.replicaId : req.replicaId;
       const isFollower = replicaId >= 0;
+      const alloc = (size: number): Buffer => {
+        const lease = pool.acquire(size);
+        ctx.afterSend(lease.release);
+        return lease.buffer;
+      };
       if (v >= 7 && req.sessionId !== 0)
         return {
           throttleTimeMs: 0,
@@ -142,6 +150,7 @@ export function fetchHandler(
               isolation: isFollower ? 'logEnd' : committed ? 'txnCommitted' : 'highWatermark',
               updateFetchState: firstPass,
               fetchOnlyLeader: isFollower || (replicaId === -1 && v < 11),
+              alloc,
             });
             if (info.errorCode !== ErrorCode.NONE) {
               parts.push({

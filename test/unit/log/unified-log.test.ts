@@ -208,6 +208,23 @@ describe('append and read', () => {
     });
   });
 
+  test('a write-behind append is served to replicas at once and counts as written only once in the file', async () => {
+    const log = open();
+    appendRecords(log, 3);
+    const b = makeBatch(3n, 2);
+    log.appendAsLeader(b, 0, leaderInfo(b), true);
+    expect(log.logEndOffset).toBe(5n);
+    expect(log.writtenEndOffset).toBe(3n);
+    expect(log.hasPendingWrites).toBe(true);
+    // a follower's fetch (up to the log end) gets the queued batch
+    const r = log.read(3n, 1 << 20, 'logEnd', true);
+    expect(r.error).toBeNull();
+    if (r.error === null) expect(r.records.equals(b)).toBe(true);
+    await log.whenWritten();
+    expect(log.writtenEndOffset).toBe(5n);
+    expect(log.hasPendingWrites).toBe(false);
+  });
+
   test('onAppend and onHighWatermarkUpdate hooks fire (delayed fetch wake-ups)', () => {
     const log = open();
     const events: unknown[] = [];
