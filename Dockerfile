@@ -12,4 +12,4 @@ COPY config ./config
 RUN npm run build && npm prune --omit=dev
 ENV SAMSA_OVERRIDES=""
 EXPOSE 9092
-CMD ["sh", "-c", "exec node dist/cli/main.js server-start config/server.properties $(for o in $SAMSA_OVERRIDES; do printf -- '--override %s ' \"$o\"; done)"]
+CMD ["sh", "-c", "exec node --max-semi-space-size=64 dist/cli/main.js server-start config/server.properties $(for o in $SAMSA_OVERRIDES; do printf -- '--override %s ' \"$o\"; done)"]

@@ -40,6 +40,8 @@ import { formatSummary, profileFiles, summarizeProfiles, type ProfileWindow } fr
 
 const REPO = REPO_ROOT;
 const SAMSA_MAIN = path.join(REPO, 'dist', 'cli', 'main.js');
+/** Node flags of the broker launchers (package.json start, bin/samsa, Dockerfile). */
+const BROKER_NODE_FLAGS = ['--max-semi-space-size=64'];
 const PRODUCER_PY = path.join(BENCH_SRC, 'producer.py');
 const CONSUMER_PY = path.join(BENCH_SRC, 'consumer.py');
 const MB = 1024 * 1024; // kafka-producer-perf-test's MB
@@ -85,6 +87,7 @@ interface Options {
   keep: boolean;
   dir: string | null;
   overrides: string[];
+  nodeArgs: string[];
   producerSet: string[];
   quick: boolean;
 }
@@ -107,6 +110,8 @@ const HELP = `npm run bench -- [options]
   --profile-dir DIR     where the broker's .cpuprofile goes (default: a new directory under /tmp)
   --override k=v        broker property (repeatable), passed as server-start --override to the
                         single broker and to the cluster's brokers
+  --node-arg ARG        extra Node.js/V8 flag for the broker processes (repeatable), e.g.
+                        '--node-arg --trace-gc' (output in the broker's log in the working directory)
   --producer-set k=v    extra librdkafka producer property (repeatable)
   --check               exit 1 if a target is missed
   --dir DIR             parent of the working directory (default: the OS temp dir)
@@ -132,6 +137,7 @@ function parseOptions(argv: string[]): Options {
     keep: false,
     dir: null,
     overrides: [],
+    nodeArgs: [],
     producerSet: [],
     quick: false,
   };
@@ -209,6 +215,9 @@ function parseOptions(argv: string[]): Options {
         break;
       case '--override':
         o.overrides.push(next());
+        break;
+      case '--node-arg':
+        o.nodeArgs.push(next());
         break;
       case '--producer-set':
         o.producerSet.push(next());
@@ -927,7 +936,14 @@ async function startBroker(
     name,
     spawnTiedToParent(
       process.execPath,
-      [...nodeArgs, SAMSA_MAIN, 'server-start', file, ...overrides.flatMap((kv) => ['--override', kv])],
+      [
+        ...BROKER_NODE_FLAGS,
+        ...nodeArgs,
+        SAMSA_MAIN,
+        'server-start',
+        file,
+        ...overrides.flatMap((kv) => ['--override', kv]),
+      ],
       { cwd: REPO, env: { ...process.env, SAMSA_LOG_LEVEL: 'info' }, killGraceMs: 30_000 },
     ),
     path.join(work, `${fileBase}.log`),
@@ -1085,7 +1101,7 @@ async function clusterPhase(
         // Nothing to hand over at the end: the brokers stop together and their data is discarded.
         props['controlled.shutdown.enable'] = 'false';
         const dir = profileDirs[id];
-        const nodeArgs = dir === null ? [] : ['--cpu-prof', `--cpu-prof-dir=${dir}`];
+        const nodeArgs = [...(dir === null ? [] : ['--cpu-prof', `--cpu-prof-dir=${dir}`]), ...opts.nodeArgs];
         const name = `cluster broker ${id}`;
         brokers[id] = await startBroker(name, props, work, `cluster-broker-${id}`, opts.overrides, nodeArgs);
       }),
@@ -1310,7 +1326,10 @@ async function main(): Promise<void> {
   if (profileDir !== null) fs.mkdirSync(profileDir, { recursive: true });
   if (opts.phases.has('samsa') && zk !== null) {
     const port = await freePortNumber();
-    const nodeArgs = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [];
+    const nodeArgs = [
+      ...(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []),
+      ...opts.nodeArgs,
+    ];
     broker = await startBroker(
       'Samsa broker',
       brokerProperties(0, port, path.join(work, 'kafka-logs'), zk.connectString, 1),
