@@ -1,9 +1,14 @@
 // One replica fetcher (Kafka's ReplicaFetcherThread over AbstractFetcherThread): a loop that
 // sends Fetch requests to one leader broker over its own connection for the partitions assigned
 // to it, appends the leader's batches unchanged, follows the leader's high watermark and log
-// start offset, and truncates when the leader reports a diverging epoch (truncation on fetch,
-// KIP-595 style, as Kafka does with IBP >= 2.7-IV1). Partitions whose log has no leader epochs
-// start by truncating to their high watermark. Errors put a partition in backoff
+// start offset. A partition that just became a follower starts in the Truncating state: with
+// leader epochs in its log it asks the leader where its latest epoch ends (OffsetForLeaderEpoch,
+// AbstractFetcherThread.truncateToEpochEndOffsets) and truncates to what both logs certainly
+// share, using its leader-epoch cache — asking again when the leader answers with an epoch it
+// never saw; only a log without any leader epoch falls back to its high watermark. While
+// fetching, a diverging epoch in a Fetch response (truncation on fetch, KIP-320/KIP-595) is
+// handled by the same rule, so a history that changes under a running fetcher is caught too.
+// Errors put a partition in backoff
 // (replica.fetch.backoff.ms); FENCED_LEADER_EPOCH for our current epoch drops it until the next
 // LeaderAndIsr; OFFSET_OUT_OF_RANGE resets the position with ListOffsets. Replication throttles,
 // follower side (KIP-73): a throttled partition that is not in sync is left out of the fetch while
@@ -16,6 +21,7 @@ import { ApiKey } from '../protocol/messages/generated';
 import type { FetchRequestInit } from '../protocol/messages/generated/FetchRequest';
 import type { FetchResponse, FetchResponsePartitionData } from '../protocol/messages/generated/FetchResponse';
 import type { ListOffsetsResponse } from '../protocol/messages/generated/ListOffsetsResponse';
+import type { OffsetForLeaderEpochResponse } from '../protocol/messages/generated/OffsetForLeaderEpochResponse';
 import { getLogger, Logger } from '../utils/logger';
 import { BrokerChannel, BrokerEndPoint } from './broker-channel';
 import { truncationState } from './truncation';
@@ -140,8 +146,8 @@ export class ReplicaFetcher {
 
   /**
    * Adds partitions. A partition already here with the same leader epoch keeps its state;
-   * otherwise it starts at `initOffset`: fetching with the log's latest epoch as last fetched
-   * epoch, or (no epochs in the log) truncating to that offset first.
+   * otherwise it starts Truncating at `initOffset` (OffsetForLeaderEpoch for a log with leader
+   * epochs, its high watermark for one without), then fetches.
    */
   addPartitions(initial: InitialFetchState[]): void {
     for (const i of initial) {
@@ -157,7 +163,7 @@ export class ReplicaFetcher {
         fetchOffset: i.initOffset,
         currentLeaderEpoch: i.currentLeaderEpoch,
         lastFetchedEpoch: latestEpoch,
-        state: latestEpoch >= 0 ? 'fetching' : 'truncating',
+        state: 'truncating',
         delayUntil: 0,
       });
     }
@@ -207,17 +213,22 @@ export class ReplicaFetcher {
 
   private async run(): Promise<void> {
     while (this.running) {
-      this.truncateToHighWatermark();
+      await this.maybeTruncate();
+      if (!this.running) return;
       const now = Date.now();
       const ready: PartitionFetchState[] = [];
       let nextReady = Infinity;
       for (const s of this.states.values()) {
+        if (s.delayUntil > now) {
+          nextReady = Math.min(nextReady, s.delayUntil);
+          continue;
+        }
         if (s.state !== 'fetching') continue;
-        if (s.delayUntil <= now) {
-          if (!this.shouldFollowerThrottle(s)) ready.push(s);
-        } else nextReady = Math.min(nextReady, s.delayUntil);
+        if (!this.shouldFollowerThrottle(s)) ready.push(s);
       }
       if (ready.length === 0) {
+        // A truncation that must ask again does so at once (Kafka's next doWork round).
+        if ([...this.states.values()].some((s) => s.state === 'truncating' && s.delayUntil <= now)) continue;
         await this.sleep(nextReady === Infinity ? this.cfg.fetchBackoffMs : nextReady - now);
         continue;
       }
@@ -237,29 +248,113 @@ export class ReplicaFetcher {
     return !inSync && quota.isThrottled(s.topic, s.partition) && quota.isQuotaExceeded();
   }
 
-  /** Partitions without leader epochs truncate to their high watermark before fetching. */
-  private truncateToHighWatermark(): void {
-    for (const [key, s] of this.states) {
-      if (s.state !== 'truncating') continue;
+  /**
+   * Kafka's maybeTruncate: Truncating partitions whose log has leader epochs ask the leader where
+   * their latest epoch ends (OffsetForLeaderEpoch); those without any epoch truncate to the
+   * offset they were added at (their high watermark).
+   */
+  private async maybeTruncate(): Promise<void> {
+    const now = Date.now();
+    const withEpochs: Array<{ state: PartitionFetchState; epoch: number }> = [];
+    for (const [key, s] of [...this.states]) {
+      if (s.state !== 'truncating' || s.delayUntil > now) continue;
       const p = this.host.getPartition(s.topic, s.partition);
       if (!p) {
         this.markPartitionFailed(key, 'the partition is not hosted');
         continue;
       }
-      this.log.info(
-        `Truncating partition ${key} with TruncationState(offset=${s.fetchOffset}, completed=true) due to local high watermark ${s.fetchOffset}`,
+      const epoch = p.log.latestEpoch();
+      if (epoch >= 0) withEpochs.push({ state: s, epoch });
+      else this.truncateToHighWatermark(key, s, p);
+    }
+    if (withEpochs.length > 0) await this.truncateToEpochEndOffsets(withEpochs);
+  }
+
+  private truncateToHighWatermark(key: string, s: PartitionFetchState, p: Partition): void {
+    this.log.info(
+      `Truncating partition ${key} with TruncationState(offset=${s.fetchOffset}, completed=true) due to local high watermark ${s.fetchOffset}`,
+    );
+    try {
+      p.truncateTo(s.fetchOffset);
+    } catch (e) {
+      this.log.error(
+        `Unexpected error occurred during truncation for ${key} at offset ${s.fetchOffset}: ${String(e)}`,
       );
-      try {
-        p.truncateTo(s.fetchOffset);
-      } catch (e) {
-        this.log.error(
-          `Unexpected error occurred during truncation for ${key} at offset ${s.fetchOffset}: ${String(e)}`,
-        );
-        this.markPartitionFailed(key);
+      this.markPartitionFailed(key);
+      return;
+    }
+    this.states.set(key, { ...s, state: 'fetching', lastFetchedEpoch: p.log.latestEpoch() });
+  }
+
+  /**
+   * AbstractFetcherThread.truncateToEpochEndOffsets: one OffsetForLeaderEpoch request (as replica
+   * `brokerId`, with each partition's current leader epoch for fencing) for the latest local
+   * epochs; each answer truncates by getOffsetTruncationState. Errors back the partition off
+   * (FENCED_LEADER_EPOCH for our current epoch drops it until the next LeaderAndIsr).
+   */
+  private async truncateToEpochEndOffsets(
+    requested: Array<{ state: PartitionFetchState; epoch: number }>,
+  ): Promise<void> {
+    const byTopic = new Map<string, Array<{ state: PartitionFetchState; epoch: number }>>();
+    for (const r of requested) {
+      const t = byTopic.get(r.state.topic);
+      if (t) t.push(r);
+      else byTopic.set(r.state.topic, [r]);
+    }
+    let response: OffsetForLeaderEpochResponse;
+    try {
+      ({ response } = await this.channel.request<OffsetForLeaderEpochResponse>(
+        ApiKey.OffsetForLeaderEpoch,
+        () => ({
+          replicaId: this.cfg.brokerId,
+          topics: [...byTopic].map(([topic, rs]) => ({
+            topic,
+            partitions: rs.map((r) => ({
+              partition: r.state.partition,
+              currentLeaderEpoch: r.state.currentLeaderEpoch,
+              leaderEpoch: r.epoch,
+            })),
+          })),
+        }),
+        4,
+      ));
+    } catch (e) {
+      if (!this.running) return;
+      this.log.warn(
+        `Error when sending leader epoch request for partitions ${requested.map((r) => keyOf(r.state.topic, r.state.partition)).join(', ')}: ${(e as Error).message}`,
+      );
+      this.delayPartitions(requested.map((r) => keyOf(r.state.topic, r.state.partition)));
+      return;
+    }
+    if (!this.running) return;
+    const answers = new Map<string, OffsetForLeaderEpochResponse['topics'][number]['partitions'][number]>();
+    for (const t of response.topics)
+      for (const p of t.partitions) answers.set(keyOf(t.topic, p.partition), p);
+    const withError: string[] = [];
+    for (const { state: requestState } of requested) {
+      const key = keyOf(requestState.topic, requestState.partition);
+      // Only if nothing changed for the partition since the request went out.
+      if (this.states.get(key) !== requestState) continue;
+      const a = answers.get(key);
+      if (!a) {
+        withError.push(key);
         continue;
       }
-      this.states.set(key, { ...s, state: 'fetching', lastFetchedEpoch: p.log.latestEpoch() });
+      switch (a.errorCode) {
+        case ErrorCode.NONE:
+          this.truncateTo(key, requestState, { epoch: a.leaderEpoch, endOffset: a.endOffset }, true);
+          break;
+        case ErrorCode.FENCED_LEADER_EPOCH:
+          if (this.onPartitionFenced(key, requestState.currentLeaderEpoch)) withError.push(key);
+          break;
+        default:
+          this.log.info(
+            `Retrying leaderEpoch request for partition ${key} as the leader reported an error: ${errorName(a.errorCode)}`,
+          );
+          withError.push(key);
+      }
     }
+    if (withError.length > 0) this.delayPartitions(withError);
   }
 
   private buildRequest(ready: PartitionFetchState[], version: number): FetchRequestInit {
@@ -466,14 +561,27 @@ export class ReplicaFetcher {
   private truncateOnDivergingEpoch(key: string, epoch: number, endOffset: bigint): void {
     const s = this.states.get(key);
     if (!s) return;
+    this.truncateTo(key, s, { epoch, endOffset }, false);
+  }
+
+  /**
+   * Truncates by the leader's (epoch, end offset) for our latest epoch, using our own epoch cache
+   * (getOffsetTruncationState). An incomplete truncation (the leader named an epoch we never had)
+   * stays Truncating after an OffsetForLeaderEpoch answer, so the next round asks again with our
+   * new latest epoch; after a diverging epoch the next fetch carries that epoch instead.
+   */
+  private truncateTo(
+    key: string,
+    s: PartitionFetchState,
+    leader: { epoch: number; endOffset: bigint },
+    fromOffsetForLeaderEpoch: boolean,
+  ): void {
     const p = this.host.getPartition(s.topic, s.partition);
     if (!p) return this.markPartitionFailed(key, 'the partition is not hosted');
     const log = p.log;
-    const t = truncationState({ epoch, endOffset }, s.fetchOffset, log.logEndOffset, (e) =>
-      log.endOffsetForEpoch(e),
-    );
+    const t = truncationState(leader, s.fetchOffset, log.logEndOffset, (e) => log.endOffsetForEpoch(e));
     this.log.info(
-      `Truncating partition ${key} with TruncationState(offset=${t.offset}, completed=${t.truncationCompleted}) due to leader epoch and offset EpochEndOffset(errorCode=0, partition=${key}, leaderEpoch=${epoch}, endOffset=${endOffset})`,
+      `Truncating partition ${key} with TruncationState(offset=${t.offset}, completed=${t.truncationCompleted}) due to leader epoch and offset EpochEndOffset(errorCode=0, partition=${key}, leaderEpoch=${leader.epoch}, endOffset=${leader.endOffset})`,
     );
     const hw = log.highWatermark;
     try {
@@ -488,7 +596,7 @@ export class ReplicaFetcher {
     this.states.set(key, {
       ...s,
       fetchOffset: t.offset,
-      state: 'fetching',
+      state: fromOffsetForLeaderEpoch && !t.truncationCompleted ? 'truncating' : 'fetching',
       lastFetchedEpoch: log.latestEpoch(),
     });
   }

@@ -6,6 +6,9 @@ import { ErrorCode } from '../../../src/protocol/errors';
 import { ApiKey } from '../../../src/protocol/messages/generated';
 import type { OffsetForLeaderEpochResponse } from '../../../src/protocol/messages/generated/OffsetForLeaderEpochResponse';
 import type { ProduceResponse } from '../../../src/protocol/messages/generated/ProduceResponse';
+import type { ApiHandler } from '../../../src/server/api-handler';
+import { fetchHandler } from '../../../src/server/handlers/fetch';
+import { offsetForLeaderEpochHandler } from '../../../src/server/handlers/offset-for-leader-epoch';
 import { captureLogs, makeBatch } from '../log/helpers';
 import { TestCluster, TOPIC, waitUntil } from './cluster';
 
@@ -169,6 +172,58 @@ describe('replication between brokers', () => {
     );
     // Back in the ISR.
     await waitUntil('old leader back in ISR', () => cluster.state.isr.join() === '1,2,0', 5000);
+  });
+
+  it('on becoming follower, a log with leader epochs truncates through OffsetForLeaderEpoch before it fetches', async () => {
+    await produce(0, 5, -1);
+    await cluster.brokers[1].replicas.fetcherManager.shutdown();
+    await cluster.brokers[2].replicas.fetcherManager.shutdown();
+    // Epoch 0 on broker 0 alone: offsets 5..7 nobody else has, and its high watermark is 5.
+    await produce(0, 3, 1);
+    expect(leo(0)).toBe(8n);
+    // Broker 1 sees, in order, what broker 0 (now a follower) sends it.
+    const seen: string[] = [];
+    const b1 = cluster.brokers[1];
+    for (const real of [
+      offsetForLeaderEpochHandler(b1.cache, b1.replicas),
+      fetchHandler(b1.cache, b1.replicas),
+    ] as ApiHandler[]) {
+      const key = real.apiKey;
+      b1.apis.register({
+        ...real,
+        handle: (req: never, ctx: never) => {
+          const r = req as {
+            replicaId?: number;
+            replicaState?: { replicaId: number };
+            topics: Array<{
+              partitions: Array<{ currentLeaderEpoch: number; leaderEpoch?: number; fetchOffset?: bigint }>;
+            }>;
+          };
+          const replicaId = key === ApiKey.Fetch && r.replicaState ? r.replicaState.replicaId : r.replicaId;
+          const part = r.topics[0]?.partitions[0];
+          if (replicaId === 0)
+            seen.push(
+              key === ApiKey.Fetch
+                ? `fetch@${part?.fetchOffset}`
+                : `epoch(current=${part?.currentLeaderEpoch},leaderEpoch=${part?.leaderEpoch})`,
+            );
+          return real.handle(req, ctx);
+        },
+      } as never);
+    }
+    cluster.brokers[1].replicas.fetcherManager.failedPartitions.clear();
+    await cluster.elect({ leader: 1, isr: [1, 2] });
+    await produce(1, 2, 1);
+    await waitUntil('old leader converges', () => leo(0) === 7n && seen.some((x) => x.startsWith('fetch')));
+    // First the epoch question (current epoch 1 for fencing, our latest epoch 0), then fetches
+    // from the truncation point: never a fetch from the old log end 8.
+    expect(seen[0]).toBe('epoch(current=1,leaderEpoch=0)');
+    const fetches = seen.filter((x) => x.startsWith('fetch'));
+    expect(fetches[0]).toBe('fetch@5');
+    expect(fetches).not.toContain('fetch@8');
+    expect(logs.lines().join('')).toContain(
+      'Truncating partition t-0 with TruncationState(offset=5, completed=true) due to leader epoch and offset EpochEndOffset(errorCode=0, partition=t-0, leaderEpoch=0, endOffset=5)',
+    );
   });
 
   it('a follower behind the leader log start restarts its log at the leader log start', async () => {
