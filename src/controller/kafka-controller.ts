@@ -7,10 +7,10 @@
 // decision reaches brokers as LeaderAndIsr / UpdateMetadata / StopReplica. Events run one at a
 // time (Kafka's single controller event thread). Losers watch /controller.
 //
-// Fencing: the npm ZooKeeper client has no multi(), so instead of Kafka's atomic
-// check(/controller_epoch)+write, each write is preceded by a check that /controller_epoch
-// still has our zkVersion, and partition state writes are conditional on the state znode's
-// version (the partition epoch) — a deposed controller fails one or the other.
+// Fencing, as Kafka's KafkaZkClient does it: every controller write is a ZooKeeper multi whose
+// first op checks that /controller_epoch still has the zkVersion this controller's election
+// wrote (src/zk/zk-multi-session.ts: the npm client has no multi). A deposed controller's write
+// fails as a whole, whatever happens between its last read and its write.
 
 import { ErrorCode } from '../protocol/errors';
 import type { AlterPartitionRequest } from '../protocol/messages/generated/AlterPartitionRequest';
@@ -19,7 +19,7 @@ import type { StopReplicaResponse } from '../protocol/messages/generated/StopRep
 import { LogConfig } from '../log/log-config';
 import { getLogger, Logger } from '../utils/logger';
 import { KafkaZkClient, randomUuid } from '../zk/kafka-zk-client';
-import { CreateMode, WatchEvent, ZkError } from '../zk/zk-client';
+import { CreateMode, WatchEvent, ZkError, ZkFence, ZkFencedError } from '../zk/zk-client';
 import { ControllerEpochZNode, ControllerZNode, LeaderIsrAndControllerEpoch, ZkPaths } from '../zk/zk-data';
 import { ControllerChannelManager } from './controller-channel-manager';
 import { ControllerContext, ReplicaAssignment, tpKey } from './controller-context';
@@ -94,7 +94,7 @@ export class KafkaController {
       try {
         return await fn();
       } catch (e) {
-        if (e instanceof ControllerMovedError) {
+        if (e instanceof ControllerMovedError || e instanceof ZkFencedError) {
           this.log.info(
             `Controller moved to another broker when processing ${name}. Trigger controller move listener immediately`,
           );
@@ -176,10 +176,15 @@ export class KafkaController {
     this.ctx.reset();
   }
 
-  /** The fence: our epoch's zkVersion must still be current before any controller write. */
-  private async checkEpoch(): Promise<void> {
-    const r = await this.zkClient.zk.getData(ZkPaths.controllerEpoch);
-    if (!r || r.stat.version !== this.ctx.epochZkVersion) throw new ControllerMovedError();
+  /**
+   * The fence on every controller write: each one is a ZooKeeper multi that first checks that
+   * /controller_epoch still has the zkVersion our election wrote, so a deposed controller's write
+   * fails as a whole (ZkFencedError) instead of overwriting its successor's state.
+   */
+  private get fence(): ZkFence {
+    // -1 would match any version: after resignation there is nothing to fence with.
+    if (this.ctx.epochZkVersion < 0) throw new ControllerMovedError();
+    return { path: ZkPaths.controllerEpoch, version: this.ctx.epochZkVersion };
   }
 
   private newBatch(): ControllerRequestBatch {
@@ -301,8 +306,7 @@ export class KafkaController {
     if (a.topicId === null) {
       // Kafka assigns missing topic ids (IBP >= 2.8) at failover / creation.
       a.topicId = randomUuid();
-      await this.checkEpoch();
-      await this.zkClient.setTopicAssignment(topic, a);
+      await this.zkClient.setTopicAssignment(topic, a, -1, this.fence);
     }
     this.ctx.topicIds.set(topic, a.topicId);
     const parts = new Map<
@@ -330,8 +334,13 @@ export class KafkaController {
     next: Omit<LeaderIsrAndControllerEpoch, 'partitionEpoch'>,
     expectedVersion: number,
   ): Promise<LeaderIsrAndControllerEpoch> {
-    await this.checkEpoch();
-    const version = await this.zkClient.updatePartitionState(tp.topic, tp.partition, next, expectedVersion);
+    const version = await this.zkClient.updatePartitionState(
+      tp.topic,
+      tp.partition,
+      next,
+      expectedVersion,
+      this.fence,
+    );
     const s = { ...next, partitionEpoch: version };
     this.ctx.partitionStates.set(tpKey(tp.topic, tp.partition), s);
     return s;
@@ -354,9 +363,8 @@ export class KafkaController {
       controllerEpoch: this.ctx.epoch,
       leaderRecoveryState: 0,
     };
-    await this.checkEpoch();
     try {
-      await this.zkClient.createPartitionState(tp.topic, tp.partition, state);
+      await this.zkClient.createPartitionState(tp.topic, tp.partition, state, this.fence);
     } catch (e) {
       if (e instanceof ZkError && e.isNodeExists) {
         const existing = await this.zkClient.getPartitionState(tp.topic, tp.partition);
@@ -636,14 +644,13 @@ export class KafkaController {
     if (!this.isActive) return;
     const marked = await this.zkClient.getTopicsMarkedForDeletion(this.onDeleteTopicsChange);
     for (const topic of marked) {
-      await this.checkEpoch();
       if (!this.cfg.deleteTopicEnable) {
         this.log.info(`Removing ${topic} from /admin/delete_topics since delete.topic.enable is false`);
-        await this.zkClient.zk.deleteRecursive(ZkPaths.deleteTopic(topic));
+        await this.zkClient.zk.deleteRecursive(ZkPaths.deleteTopic(topic), this.fence);
         continue;
       }
       if (!this.ctx.assignments.has(topic)) {
-        await this.zkClient.zk.deleteRecursive(ZkPaths.deleteTopic(topic));
+        await this.zkClient.zk.deleteRecursive(ZkPaths.deleteTopic(topic), this.fence);
         continue;
       }
       this.ctx.topicsToBeDeleted.add(topic);
@@ -702,8 +709,7 @@ export class KafkaController {
   private async completeDeleteTopic(topic: string): Promise<void> {
     this.pendingStopReplica.delete(topic);
     if (!this.isActive) return;
-    await this.checkEpoch();
-    await this.zkClient.deleteTopicZNodes(topic);
+    await this.zkClient.deleteTopicZNodes(topic, this.fence);
     this.ctx.removeTopic(topic);
     this.log.info(`Deletion of topic ${topic} successfully completed`);
   }
@@ -1038,13 +1044,17 @@ export class KafkaController {
   /** Writes a topic's whole assignment (with adding/removing replicas) to /brokers/topics/<t>. */
   private async writeTopicAssignment(topic: string): Promise<void> {
     const parts = this.ctx.assignments.get(topic)!;
-    await this.checkEpoch();
-    await this.zkClient.setTopicAssignment(topic, {
-      partitions: new Map([...parts].map(([p, a]) => [p, a.replicas])),
-      addingReplicas: new Map([...parts].map(([p, a]) => [p, a.addingReplicas])),
-      removingReplicas: new Map([...parts].map(([p, a]) => [p, a.removingReplicas])),
-      topicId: this.ctx.topicIds.get(topic) ?? null,
-    });
+    await this.zkClient.setTopicAssignment(
+      topic,
+      {
+        partitions: new Map([...parts].map(([p, a]) => [p, a.replicas])),
+        addingReplicas: new Map([...parts].map(([p, a]) => [p, a.addingReplicas])),
+        removingReplicas: new Map([...parts].map(([p, a]) => [p, a.removingReplicas])),
+        topicId: this.ctx.topicIds.get(topic) ?? null,
+      },
+      -1,
+      this.fence,
+    );
   }
 
   /** Stops and deletes replicas (OfflineReplica → ReplicaDeletionStarted) of one partition. */
@@ -1237,15 +1247,17 @@ export class KafkaController {
         ),
     );
     if (keep.length === (json.partitions ?? []).length) return;
-    await this.checkEpoch();
     if (keep.length === 0) {
-      await this.zkClient.zk.delete(ZkPaths.reassignPartitions, r.stat.version).catch(() => undefined);
+      await this.zkClient.zk.delete(ZkPaths.reassignPartitions, r.stat.version, this.fence).catch((e) => {
+        if (e instanceof ZkFencedError) throw e; // otherwise someone rewrote or removed it: fine
+      });
       await this.zkClient.zk.exists(ZkPaths.reassignPartitions, this.onZkReassignment);
     } else {
       await this.zkClient.zk.setData(
         ZkPaths.reassignPartitions,
         JSON.stringify({ version: 1, partitions: keep }),
         r.stat.version,
+        this.fence,
       );
     }
   }

@@ -2,7 +2,7 @@
 // znodes in zk-data.ts. Callers never build paths or JSON themselves.
 
 import { randomBytes } from 'node:crypto';
-import { CreateMode, Stat, Watcher, ZkClient, ZkError } from './zk-client';
+import { CreateMode, Stat, Watcher, ZkClient, ZkError, ZkFence } from './zk-client';
 import {
   BrokerIdZNode,
   BrokerRegistration,
@@ -68,8 +68,9 @@ export class KafkaZkClient {
     const deadline = Date.now() + waitForStaleMs;
     for (;;) {
       try {
-        // Kafka creates empty then sets data in one multi; the npm client has no multi, and
-        // creating with data directly is the same znode content, atomically.
+        // Kafka creates empty then sets data in one multi. Our multis run on a session of their
+        // own, which must not own the registration; creating with data directly is the same
+        // znode content, atomically, on the broker's session.
         await this.zk.create(path, data, CreateMode.EPHEMERAL);
         const stat = await this.zk.exists(path);
         if (!stat) throw new Error(`${path} disappeared right after creation`);
@@ -161,8 +162,13 @@ export class KafkaZkClient {
     await this.zk.create(ZkPaths.topic(topic), TopicZNode.encode(assignment));
   }
 
-  async setTopicAssignment(topic: string, assignment: TopicAssignment, expectedVersion = -1): Promise<Stat> {
-    return this.zk.setData(ZkPaths.topic(topic), TopicZNode.encode(assignment), expectedVersion);
+  async setTopicAssignment(
+    topic: string,
+    assignment: TopicAssignment,
+    expectedVersion = -1,
+    fence?: ZkFence,
+  ): Promise<Stat> {
+    return this.zk.setData(ZkPaths.topic(topic), TopicZNode.encode(assignment), expectedVersion, fence);
   }
 
   async getPartitionState(
@@ -180,9 +186,16 @@ export class KafkaZkClient {
     topic: string,
     partition: number,
     state: Omit<LeaderIsrAndControllerEpoch, 'partitionEpoch'>,
+    fence?: ZkFence,
   ): Promise<void> {
+    // The empty parents are the same whoever creates them; the state itself is fenced.
     await this.zk.createRecursive(ZkPaths.topicPartition(topic, partition));
-    await this.zk.create(ZkPaths.partitionState(topic, partition), TopicPartitionStateZNode.encode(state));
+    await this.zk.create(
+      ZkPaths.partitionState(topic, partition),
+      TopicPartitionStateZNode.encode(state),
+      CreateMode.PERSISTENT,
+      fence,
+    );
   }
 
   async updatePartitionState(
@@ -190,11 +203,13 @@ export class KafkaZkClient {
     partition: number,
     state: Omit<LeaderIsrAndControllerEpoch, 'partitionEpoch'>,
     expectedVersion: number,
+    fence?: ZkFence,
   ): Promise<number> {
     const stat = await this.zk.setData(
       ZkPaths.partitionState(topic, partition),
       TopicPartitionStateZNode.encode(state),
       expectedVersion,
+      fence,
     );
     return stat.version;
   }
@@ -244,9 +259,9 @@ export class KafkaZkClient {
   }
 
   /** Removes every znode of a deleted topic: assignment, partition states, config, marker. */
-  async deleteTopicZNodes(topic: string): Promise<void> {
-    await this.zk.deleteRecursive(ZkPaths.topic(topic));
-    await this.zk.deleteRecursive(ZkPaths.topicConfig(topic));
-    await this.zk.deleteRecursive(ZkPaths.deleteTopic(topic));
+  async deleteTopicZNodes(topic: string, fence?: ZkFence): Promise<void> {
+    await this.zk.deleteRecursive(ZkPaths.topic(topic), fence);
+    await this.zk.deleteRecursive(ZkPaths.topicConfig(topic), fence);
+    await this.zk.deleteRecursive(ZkPaths.deleteTopic(topic), fence);
   }
 }

@@ -5,6 +5,9 @@
 
 import { EventEmitter } from 'node:events';
 import { getLogger } from '../utils/logger';
+import { ZkCode, ZkError } from './zk-errors';
+import type { ZkOp, ZkOpResult } from './zk-multi-protocol';
+import { ZkMultiSession } from './zk-multi-session';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const NativeZooKeeper = require('zookeeper') as NativeZkConstructor;
@@ -65,39 +68,25 @@ interface NativeZk extends EventEmitter {
 }
 type NativeZkConstructor = new (config: object) => NativeZk;
 
-/** ZooKeeper return codes (zookeeper.h). */
-export const ZkCode = {
-  OK: 0,
-  CONNECTIONLOSS: -4,
-  OPERATIONTIMEOUT: -7,
-  NONODE: -101,
-  NOAUTH: -102,
-  BADVERSION: -103,
-  NOCHILDRENFOREPHEMERALS: -108,
-  NODEEXISTS: -110,
-  NOTEMPTY: -111,
-  SESSIONEXPIRED: -112,
-  CLOSING: -116,
-} as const;
+export { ZkCode, ZkError } from './zk-errors';
 
-const CODE_NAMES = new Map<number, string>(Object.entries(ZkCode).map(([k, v]) => [v, k]));
+/**
+ * A write guard: the write applies only while the znode at `path` still has `version`, checked in
+ * the same multi transaction (Kafka's controller fences its writes with /controller_epoch's).
+ */
+export interface ZkFence {
+  readonly path: string;
+  readonly version: number;
+}
 
-export class ZkError extends Error {
+/** The fence's check failed: nothing was written (for the controller: it has been deposed). */
+export class ZkFencedError extends ZkError {
   constructor(
-    readonly code: number,
-    readonly path: string,
-    message?: string,
+    code: number,
+    readonly fence: ZkFence,
+    readonly target: string,
   ) {
-    super(`KeeperErrorCode = ${CODE_NAMES.get(code) ?? code} for ${path}${message ? ` (${message})` : ''}`);
-  }
-  get isNoNode(): boolean {
-    return this.code === ZkCode.NONODE;
-  }
-  get isNodeExists(): boolean {
-    return this.code === ZkCode.NODEEXISTS;
-  }
-  get isBadVersion(): boolean {
-    return this.code === ZkCode.BADVERSION;
+    super(code, fence.path, `fenced write to ${target}: expected version ${fence.version}`);
   }
 }
 
@@ -156,6 +145,7 @@ export class ZkClient extends EventEmitter {
   private closed = false;
   private readonly log = getLogger('kafka.zookeeper.ZooKeeperClient', '[ZooKeeperClient Kafka server]');
   private readonly reinitHandlers: Array<() => Promise<void>> = [];
+  private multiSession: ZkMultiSession | null = null;
 
   constructor(readonly opts: ZkClientOptions) {
     super();
@@ -279,7 +269,41 @@ export class ZkClient extends EventEmitter {
     return Promise.race([op, timeout]).finally(() => clearTimeout(timer));
   }
 
-  create(path: string, data: Buffer | string | null, mode: number = CreateMode.PERSISTENT): Promise<string> {
+  /**
+   * Runs `ops` as one ZooKeeper transaction, on a session of its own (the native client has no
+   * multi). Rejects with ZkMultiOpError when an op fails; then nothing was applied.
+   */
+  async multi(ops: readonly ZkOp[]): Promise<ZkOpResult[]> {
+    if (this.closed) throw new ZkError(ZkCode.CLOSING, ops[0]?.path ?? '', 'client closed');
+    this.multiSession ??= new ZkMultiSession(this.opts);
+    return this.multiSession.multi(ops);
+  }
+
+  /** `op` in a multi behind a check of `fence`; the fence failing surfaces as ZkFencedError. */
+  private async fenced(fence: ZkFence, op: ZkOp): Promise<ZkOpResult> {
+    try {
+      const results = await this.multi([{ type: 'check', path: fence.path, version: fence.version }, op]);
+      return results[1];
+    } catch (e) {
+      const failed = e as ZkError & { opIndex?: number };
+      if (failed.opIndex === 0) throw new ZkFencedError(failed.code, fence, op.path);
+      if (failed.opIndex === 1) throw new ZkError(failed.code, op.path);
+      throw e;
+    }
+  }
+
+  create(
+    path: string,
+    data: Buffer | string | null,
+    mode: number = CreateMode.PERSISTENT,
+    fence?: ZkFence,
+  ): Promise<string> {
+    if (fence) {
+      const bytes = data === null ? Buffer.alloc(0) : Buffer.from(data);
+      return this.fenced(fence, { type: 'create', path, data: bytes, flags: mode }).then(
+        (r) => (r as { path: string }).path,
+      );
+    }
     return this.bounded(
       path,
       new Promise((resolve, reject) =>
@@ -370,7 +394,11 @@ export class ZkClient extends EventEmitter {
   }
 
   /** Conditional write (`version` -1 = any); BADVERSION/NONODE reject with ZkError. */
-  setData(path: string, data: Buffer | string, version = -1): Promise<Stat> {
+  setData(path: string, data: Buffer | string, version = -1, fence?: ZkFence): Promise<Stat> {
+    if (fence)
+      return this.fenced(fence, { type: 'setData', path, data: Buffer.from(data), version }).then(
+        (r) => (r as { stat: Stat }).stat,
+      );
     return this.bounded(
       path,
       new Promise((resolve, reject) =>
@@ -381,7 +409,8 @@ export class ZkClient extends EventEmitter {
     );
   }
 
-  delete(path: string, version = -1): Promise<void> {
+  delete(path: string, version = -1, fence?: ZkFence): Promise<void> {
+    if (fence) return this.fenced(fence, { type: 'delete', path, version }).then(() => undefined);
     return this.bounded(
       path,
       new Promise((resolve, reject) =>
@@ -393,12 +422,12 @@ export class ZkClient extends EventEmitter {
   }
 
   /** Deletes a subtree bottom-up; absent nodes are fine (someone else got there first). */
-  async deleteRecursive(path: string): Promise<void> {
+  async deleteRecursive(path: string, fence?: ZkFence): Promise<void> {
     const children = await this.getChildren(path);
     if (children === null) return;
-    for (const c of children) await this.deleteRecursive(`${path}/${c}`);
+    for (const c of children) await this.deleteRecursive(`${path}/${c}`, fence);
     try {
-      await this.delete(path);
+      await this.delete(path, -1, fence);
     } catch (e) {
       if (!(e instanceof ZkError && e.isNoNode)) throw e;
     }
@@ -406,6 +435,9 @@ export class ZkClient extends EventEmitter {
 
   async close(): Promise<void> {
     this.closed = true;
+    const multi = this.multiSession;
+    this.multiSession = null;
+    await multi?.close();
     const zk = this.zk;
     this.zk = null;
     if (!zk) return;
