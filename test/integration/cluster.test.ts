@@ -10,6 +10,8 @@ import { Cluster, connectZk, runKcat, runSamsa, startCluster, stopAll, waitFor, 
 
 jest.setTimeout(300_000);
 
+const SESSION_TIMEOUT_MS = 6000;
+const LAG_MS = 2000;
 const logRoot = fs.mkdtempSync(path.join(os.tmpdir(), 'samsa-cluster-logs-'));
 let cluster: Cluster;
 let zkc: ZkClient;
@@ -18,8 +20,8 @@ beforeAll(async () => {
   cluster = await startCluster({
     brokers: 3,
     overrides: {
-      'zookeeper.session.timeout.ms': '6000',
-      'replica.lag.time.max.ms': '2000',
+      'zookeeper.session.timeout.ms': String(SESSION_TIMEOUT_MS),
+      'replica.lag.time.max.ms': String(LAG_MS),
       'default.replication.factor': '3',
       'min.insync.replicas': '2',
       'log.initial.task.delay.ms': '0',
@@ -130,7 +132,9 @@ test('SIGKILL of the controller: another broker takes over within the session ti
     },
     { timeoutMs: 20_000, message: 'a new controller' },
   );
-  expect(Date.now() - killedAt).toBeLessThan(15_000);
+  // ZooKeeper expires the session after zookeeper.session.timeout.ms (6000; the test ZooKeeper
+  // ticks every 500 ms), then a survivor wins the race for /controller at once.
+  expect(Date.now() - killedAt).toBeLessThan(SESSION_TIMEOUT_MS + 1500);
   expect(Number((await zkc.getData('/controller_epoch'))!.toString())).toBe(epochBefore + 1);
   const after = await controllerId();
   // the survivors' metadata names the new controller
@@ -191,7 +195,8 @@ test('killing partition leaders (kill -9, 10 times) under an acks=all producer: 
       message: 'progress',
     });
     const p = round % 3;
-    const leader = (await state('failover', p))!.leader;
+    const before = (await state('failover', p))!;
+    const leader = before.leader;
     await broker(leader).kill9();
     await waitFor(
       async () => {
@@ -200,6 +205,16 @@ test('killing partition leaders (kill -9, 10 times) under an acks=all producer: 
       },
       { timeoutMs: 30_000, message: `a new leader for failover-${p}` },
     );
+    const after = (await state('failover', p))!;
+    // Kafka's offline election: a surviving member of the ISR, in a newer leader epoch.
+    expect(before.isr).toContain(after.leader);
+    expect(after.leader_epoch).toBeGreaterThan(before.leader_epoch);
+    // The producer goes on while the killed broker is down: records on the new leader.
+    const ackedOnP = acked[p].length;
+    await waitFor(() => acked[p].length > ackedOnP + 5, {
+      timeoutMs: 60_000,
+      message: `acknowledged writes to failover-${p} after the failover`,
+    });
     await broker(leader).restart();
     await waitFor(async () => (await state('failover', p))!.isr.includes(leader), {
       timeoutMs: 60_000,
@@ -209,6 +224,25 @@ test('killing partition leaders (kill -9, 10 times) under an acks=all producer: 
   stop = true;
   await loop;
   await producer.disconnect();
+  // After all that, every broker's metadata (kcat -L) agrees with ZooKeeper.
+  await waitFor(
+    async () => {
+      const views = await Promise.all([0, 1, 2].map((id) => kcatPartitions(id, 'failover')));
+      if (views.some((v) => v.join('|') !== views[0].join('|'))) return false;
+      for (let p = 0; p < 3; p++) {
+        const s = (await state('failover', p))!;
+        if (
+          !views[0].some(
+            (l) =>
+              l.startsWith(`partition ${p}, leader ${s.leader},`) && l.endsWith(`isrs: ${s.isr.join(',')}`),
+          )
+        )
+          return false;
+      }
+      return true;
+    },
+    { timeoutMs: 30_000, message: 'identical kcat -L views matching ZooKeeper' },
+  );
   for (let p = 0; p < 3; p++) {
     const r = await runKcat(
       ['-b', cluster.bootstrap, '-t', 'failover', '-p', String(p), '-C', '-e', '-q', '-f', '%s\\n'],
@@ -245,20 +279,32 @@ test('a stopped follower (SIGSTOP) leaves the ISR after replica.lag.time.max.ms 
   const producer = client([s.leader]).producer();
   await producer.connect();
   broker(follower).kill('SIGSTOP');
+  const stoppedAt = Date.now();
+  let shrunkAfter = -1;
   try {
     for (let i = 0; i < 20; i++)
       await producer.send({ topic: 'lag', acks: 1, messages: [{ value: `x${i}` }] });
-    await waitFor(async () => !(await state('lag', 0))!.isr.includes(follower), {
-      timeoutMs: 30_000,
-      message: 'ISR shrink',
-    });
+    await waitFor(
+      async () => {
+        if ((await state('lag', 0))!.isr.includes(follower)) return false;
+        shrunkAfter = Date.now() - stoppedAt;
+        return true;
+      },
+      { timeoutMs: 30_000, intervalMs: 50, message: 'ISR shrink' },
+    );
   } finally {
     broker(follower).kill('SIGCONT');
   }
+  // Out of the ISR only once it lagged replica.lag.time.max.ms: its last caught-up fetch may have
+  // been a long poll up to replica.fetch.wait.max.ms (500) before the SIGSTOP.
+  expect(shrunkAfter).toBeGreaterThanOrEqual(LAG_MS - 500);
   await waitFor(async () => (await state('lag', 0))!.isr.includes(follower), {
     timeoutMs: 30_000,
     message: 'ISR expand',
   });
+  // Back in sync: it holds every record (an acks=all write now needs all three).
+  const r = await producer.send({ topic: 'lag', acks: -1, messages: [{ value: 'after' }] });
+  expect(r[0].errorCode).toBe(0);
   await producer.disconnect();
 });
 
@@ -284,6 +330,9 @@ test('SIGTERM: controlled shutdown moves leadership away with no produce errors'
     { timeoutMs: 60_000, message: 'full ISRs' },
   );
   const victim = (await state('graceful', 0))!.leader;
+  const ctrl = await controllerId();
+  const led = [];
+  for (let p = 0; p < 3; p++) if ((await state('graceful', p))!.leader === victim) led.push(p);
   const producer = client().producer();
   await producer.connect();
   const errors: unknown[] = [];
@@ -302,6 +351,14 @@ test('SIGTERM: controlled shutdown moves leadership away with no produce errors'
   expect(await broker(victim).stop()).toBe(0);
   expect(broker(victim).output()).toMatch(/Controlled shutdown request returned successfully/);
   for (let p = 0; p < 3; p++) expect((await state('graceful', p))!.leader).not.toBe(victim);
+  // The moves were the controller's controlled-shutdown elections (not the broker-failure path).
+  const stateChanges = fs.readFileSync(path.join(logRoot, `broker-${ctrl}`, 'state-change.log'), 'utf8');
+  for (const p of led)
+    expect(stateChanges).toMatch(
+      new RegExp(
+        `Changed partition graceful-${p} to OnlinePartition with state LeaderAndIsr\\(leader=(?!${victim},)\\d+, .*\\(controlled shutdown\\)`,
+      ),
+    );
   const target = n + 100;
   await waitFor(() => n > target, { timeoutMs: 60_000, message: 'produce to go on after the shutdown' });
   stop = true;
