@@ -1,7 +1,8 @@
 // The broker's view of the cluster (Kafka's ZkMetadataCache): live brokers, topics with their
-// assignment and leader/ISR, the controller. Metadata responses and leadership decisions read
-// it; it is fed by ZkMetadataSync (ZooKeeper watches) until UpdateMetadata from the controller
-// takes over. Listeners hear which partitions changed so the replica manager can react.
+// assignment and leader/ISR, the controller id and epoch. Metadata responses and leadership
+// decisions read it; it is fed only by the controller's UpdateMetadata requests (the
+// UpdateMetadata handler), never by ZooKeeper watches, so every broker answers Metadata alike.
+// Listeners hear which partitions changed so the replica manager can react.
 
 import { EventEmitter } from 'node:events';
 import { BrokerRegistration, LeaderIsrAndControllerEpoch, TopicAssignment } from '../zk/zk-data';
