@@ -6,6 +6,7 @@
 // `sendLeased` hands the caller the lease so it can return the frame when done with it.
 
 import net from 'node:net';
+import { FrameAssembler } from '../network/frame-assembler';
 import { BufferLease, DATA_POOL, MemoryPool } from '../network/memory-pool';
 import { Reader } from '../protocol/codec/reader';
 import { Writer } from '../protocol/codec/writer';
@@ -28,11 +29,8 @@ export class KafkaConnection {
       reject: (e: Error) => void;
     }
   >();
-  /** The size prefix being read (4 bytes, possibly over several reads). */
-  private readonly prefix = Buffer.alloc(4);
-  private prefixHave = 0;
-  /** The frame being filled, once its size is known. */
-  private frame: { lease: BufferLease; have: number } | null = null;
+  /** Frames being reassembled from the reused read buffer. */
+  private readonly frames: FrameAssembler;
   private versions = new Map<number, { min: number; max: number }>();
 
   constructor(
@@ -40,8 +38,15 @@ export class KafkaConnection {
     readonly port: number,
     private readonly clientId = 'samsa-cli',
     private readonly timeoutMs = 30000,
-    private readonly pool: MemoryPool = DATA_POOL,
-  ) {}
+    pool: MemoryPool = DATA_POOL,
+  ) {
+    this.frames = new FrameAssembler(
+      pool,
+      (size) => (size < 4 ? `invalid response size ${size} from ${this.host}:${this.port}` : null),
+      (lease) => this.dispatch(lease),
+      (reason) => this.socket?.destroy(new Error(reason)),
+    );
+  }
 
   async connect(): Promise<void> {
     const readBuffer = Buffer.allocUnsafe(64 * 1024);
@@ -53,7 +58,7 @@ export class KafkaConnection {
           onread: {
             buffer: readBuffer,
             callback: (n) => {
-              this.onRead(readBuffer, n);
+              this.frames.push(readBuffer, n);
               return true;
             },
           },
@@ -138,36 +143,6 @@ export class KafkaConnection {
   /** Sends at the highest common version. */
   request<T>(apiKey: number, body: unknown, cap?: number): Promise<T> {
     return this.send(apiKey, this.version(apiKey, cap), body) as Promise<T>;
-  }
-
-  /** `n` bytes arrived in `buf` (reused by the next read): each is copied once, into its frame. */
-  private onRead(buf: Buffer, n: number): void {
-    let at = 0;
-    while (at < n) {
-      if (this.frame === null) {
-        const k = Math.min(4 - this.prefixHave, n - at);
-        buf.copy(this.prefix, this.prefixHave, at, at + k);
-        this.prefixHave += k;
-        at += k;
-        if (this.prefixHave < 4) return;
-        this.prefixHave = 0;
-        const size = this.prefix.readInt32BE(0);
-        if (size < 4) {
-          this.socket?.destroy(new Error(`invalid response size ${size} from ${this.host}:${this.port}`));
-          return;
-        }
-        this.frame = { lease: this.pool.acquire(size), have: 0 };
-      }
-      const f = this.frame;
-      const k = Math.min(f.lease.buffer.length - f.have, n - at);
-      buf.copy(f.lease.buffer, f.have, at, at + k);
-      f.have += k;
-      at += k;
-      if (f.have === f.lease.buffer.length) {
-        this.frame = null;
-        this.dispatch(f.lease);
-      }
-    }
   }
 
   private dispatch(lease: BufferLease): void {

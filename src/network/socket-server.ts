@@ -7,9 +7,8 @@
 
 import net from 'node:net';
 import { getLogger } from '../utils/logger';
+import { FrameAssembler } from './frame-assembler';
 import { BufferLease, DATA_POOL, MemoryPool } from './memory-pool';
-
-const EMPTY = Buffer.alloc(0);
 
 /** What the processor wants done after a request: send frames, send nothing, or hang up. */
 export type RequestOutcome = (
@@ -44,13 +43,50 @@ export interface SocketServerConfig {
   receiveBufferBytes?: number;
 }
 
+/** Every connection reads into this one buffer: reads are handled one at a time and copied out. */
+const SHARED_READ_BUFFER = Buffer.allocUnsafeSlow(512 * 1024);
+
+/** Complete requests waiting behind the one in flight; beyond this, reading pauses (Kafka mutes). */
+const MAX_QUEUED_REQUEST_BYTES = 4 * 1024 * 1024;
+
+interface SocketHandle {
+  reading: boolean;
+  readStart(): number;
+  readStop(): number;
+  useUserBuffer?(buf: Buffer): void;
+}
+
+/**
+ * Makes an accepted socket read into `buffer` and call `onRead(n)` per read: what net's `onread`
+ * option does for sockets Node connects itself, which it does not offer for accepted ones. It
+ * fills the same internal slots, found by name; false (and nothing changed) where this Node has
+ * no such slots, and the caller then listens to 'data'.
+ */
+function readIntoBuffer(socket: net.Socket, buffer: Buffer, onRead: (n: number) => boolean): boolean {
+  const symbols = Object.getOwnPropertySymbols(socket);
+  const slot = (name: string) => symbols.find((sym) => sym.description === name);
+  const [kBuffer, kBufferCb, kBufferGen] = [slot('kBuffer'), slot('kBufferCb'), slot('kBufferGen')];
+  const handle = (socket as unknown as { _handle?: SocketHandle })._handle;
+  if (!kBuffer || !kBufferCb || !kBufferGen || typeof handle?.useUserBuffer !== 'function') return false;
+  const slots = socket as unknown as Record<symbol, unknown>;
+  slots[kBuffer] = buffer;
+  slots[kBufferCb] = (n: number) => onRead(n);
+  slots[kBufferGen] = null;
+  handle.useUserBuffer(buffer);
+  return true;
+}
+
 class ClientConnection implements Connection {
   readonly id: string;
   readonly remoteAddress: string;
   readonly remotePort: number;
   lastActive = Date.now();
-  private chunks: Buffer[] = [];
-  private buffered = 0;
+  private readonly frames: FrameAssembler;
+  /** Complete requests not yet processed, in arrival order. */
+  private ready: BufferLease[] = [];
+  private readyBytes = 0;
+  private readPaused = false;
+  private readonly readsIntoBuffer: boolean;
   private processing = false;
   private closed = false;
 
@@ -63,64 +99,57 @@ class ClientConnection implements Connection {
     this.remoteAddress = socket.remoteAddress ?? '';
     this.remotePort = socket.remotePort ?? 0;
     this.id = `${socket.localAddress}:${socket.localPort}-${this.remoteAddress}:${this.remotePort}-${seq}`;
+    this.frames = new FrameAssembler(
+      server.pool,
+      (size) => {
+        if (size >= 0 && size <= server.config.maxRequestSize) return null;
+        server.log.warn(
+          `Closing connection ${this.id}: request size ${size} is larger than socket.request.max.bytes=${server.config.maxRequestSize} or negative`,
+        );
+        return 'invalid request size';
+      },
+      (lease) => this.onFrame(lease),
+      (reason) => this.close(reason),
+    );
     socket.setNoDelay(true);
-    socket.on('data', (d) => this.onData(d));
+    this.readsIntoBuffer = readIntoBuffer(socket, SHARED_READ_BUFFER, (n) =>
+      this.onRead(SHARED_READ_BUFFER, n),
+    );
+    if (!this.readsIntoBuffer) socket.on('data', (d: Buffer) => this.onRead(d, d.length));
     socket.on('error', () => this.close('socket error'));
     socket.on('close', () => this.onClosed());
+    socket.resume(); // accepted paused, so that no read happens before the buffer is in place
   }
 
-  private onData(d: Buffer): void {
+  /** False pauses reading until the queued requests are processed. */
+  private onRead(buf: Buffer, n: number): boolean {
     this.lastActive = Date.now();
-    this.chunks.push(d);
-    this.buffered += d.length;
+    this.frames.push(buf, n);
+    if (this.readyBytes <= MAX_QUEUED_REQUEST_BYTES || this.closed) return true;
+    this.readPaused = true;
+    if (!this.readsIntoBuffer) this.socket.pause(); // the buffer path stops on the false
+    return false;
+  }
+
+  private onFrame(lease: BufferLease): void {
+    this.ready.push(lease);
+    this.readyBytes += lease.buffer.length;
     void this.pump();
   }
 
-  /**
-   * Takes the next complete frame off the buffer, or null; closes on a bad size prefix. A frame
-   * that spans socket chunks is copied once, into a pooled buffer when it is large.
-   */
-  private nextFrame(): { frame: Buffer; lease: BufferLease | null } | null {
-    if (this.buffered < 4) return null;
-    if (this.chunks[0].length < 4) {
-      this.chunks.unshift(this.take(4, Buffer.allocUnsafe(4)));
-      this.buffered += 4;
+  private resumeReading(): void {
+    this.readPaused = false;
+    if (!this.readsIntoBuffer) {
+      this.socket.resume();
+      return;
     }
-    const size = this.chunks[0].readInt32BE(0);
-    if (size < 0 || size > this.server.config.maxRequestSize) {
-      this.server.log.warn(
-        `Closing connection ${this.id}: request size ${size} is larger than socket.request.max.bytes=${this.server.config.maxRequestSize} or negative`,
-      );
-      this.close('invalid request size');
-      return null;
+    // What net does when a paused socket resumes (tryReadStart); the stream API cannot, as
+    // reads into a user buffer never go through push().
+    const handle = (this.socket as unknown as { _handle?: SocketHandle })._handle;
+    if (handle && !handle.reading && !this.socket.destroyed) {
+      handle.reading = true;
+      if (handle.readStart() !== 0) this.close('cannot resume reading');
     }
-    if (this.buffered < 4 + size) return null;
-    const head = this.chunks[0];
-    if (head.length >= 4 + size) {
-      const frame = head.subarray(4, 4 + size);
-      if (head.length === 4 + size) this.chunks.shift();
-      else this.chunks[0] = head.subarray(4 + size);
-      this.buffered -= 4 + size;
-      return { frame, lease: null };
-    }
-    this.take(4, null);
-    const lease = this.server.pool.acquire(size);
-    return { frame: this.take(size, lease.buffer), lease };
-  }
-
-  /** Moves the next `n` buffered bytes into `target` (or drops them when null). */
-  private take(n: number, target: Buffer | null): Buffer {
-    let done = 0;
-    while (done < n) {
-      const c = this.chunks[0];
-      const k = Math.min(c.length, n - done);
-      if (target) c.copy(target, done, 0, k);
-      done += k;
-      if (k === c.length) this.chunks.shift();
-      else this.chunks[0] = c.subarray(k);
-    }
-    this.buffered -= n;
-    return target ?? EMPTY;
   }
 
   private async pump(): Promise<void> {
@@ -128,18 +157,20 @@ class ClientConnection implements Connection {
     this.processing = true;
     try {
       while (!this.closed) {
-        const next = this.nextFrame();
-        if (next === null) break;
+        const next = this.ready.shift();
+        if (next === undefined) break;
+        this.readyBytes -= next.buffer.length;
+        if (this.readPaused && this.readyBytes <= MAX_QUEUED_REQUEST_BYTES) this.resumeReading();
         let outcome: RequestOutcome;
         try {
-          outcome = await this.server.processor(next.frame, this);
+          outcome = await this.server.processor(next.buffer, this);
         } catch (e) {
           this.server.log.error(
             `Unexpected error processing a request from ${this.id}: ${(e as Error).stack}`,
           );
           outcome = { kind: 'close', reason: 'internal error' };
         }
-        if (outcome.requestConsumed) next.lease?.release();
+        if (outcome.requestConsumed) next.release();
         if (this.closed) break;
         if (outcome.kind === 'close') {
           this.close(outcome.reason);
@@ -189,6 +220,11 @@ class ClientConnection implements Connection {
   private onClosed(): void {
     this.closed = true;
     this.server.connections.delete(this);
+    this.frames.discard();
+    // Unprocessed requests: nothing refers to their bytes (the one in flight keeps its own).
+    for (const lease of this.ready) lease.release();
+    this.ready = [];
+    this.readyBytes = 0;
   }
 }
 
@@ -209,7 +245,7 @@ export class SocketServer {
 
   async start(): Promise<void> {
     for (const l of this.config.listeners) {
-      const server = net.createServer({ noDelay: true }, (socket) => {
+      const server = net.createServer({ noDelay: true, pauseOnConnect: true }, (socket) => {
         if (this.config.receiveBufferBytes && this.config.receiveBufferBytes > 0) {
           // Node exposes no SO_RCVBUF setter; the kernel's autotuning applies (Kafka's -1).
         }
