@@ -2,6 +2,9 @@
 // connection with responses written strictly in request order (Kafka mutes the channel while a
 // request is in flight; pipelined requests wait in the buffer), socket.request.max.bytes
 // enforced on the size prefix, and idle connections closed after connections.max.idle.ms.
+// One departure, invisible on the wire: a request whose remaining work is only waiting (an
+// acks=all produce once appended) may unmute the connection, so the producer's next requests
+// are appended while it replicates; responses still leave in request order.
 // Everything protocol-level is the RequestProcessor's business; a throw there closes only
 // that connection.
 
@@ -30,9 +33,15 @@ export interface Connection {
   close(reason: string): void;
 }
 
+/**
+ * Handles one request. The connection is muted (Kafka's term: its next request waits) until the
+ * outcome is in, or until the processor calls `unmute`; responses go out in request order
+ * either way.
+ */
 export type RequestProcessor = (
   payload: Buffer,
   conn: Connection,
+  unmute: () => void,
 ) => Promise<RequestOutcome> | RequestOutcome;
 
 export interface SocketServerConfig {
@@ -48,6 +57,9 @@ const SHARED_READ_BUFFER = Buffer.allocUnsafeSlow(512 * 1024);
 
 /** Complete requests waiting behind the one in flight; beyond this, reading pauses (Kafka mutes). */
 const MAX_QUEUED_REQUEST_BYTES = 4 * 1024 * 1024;
+
+/** Requests that unmuted the connection and wait for their responses (a producer's in-flight 5). */
+const MAX_UNMUTED_IN_FLIGHT = 5;
 
 interface SocketHandle {
   reading: boolean;
@@ -86,6 +98,9 @@ class ClientConnection implements Connection {
   private ready: BufferLease[] = [];
   private readyBytes = 0;
   private readPaused = false;
+  /** The latest request's response step: each one waits for the one before it. */
+  private lastResponse: Promise<void> = Promise.resolve();
+  private readonly unmutedInFlight: Array<Promise<void>> = [];
   private readonly readsIntoBuffer: boolean;
   private processing = false;
   private closed = false;
@@ -161,28 +176,39 @@ class ClientConnection implements Connection {
         if (next === undefined) break;
         this.readyBytes -= next.buffer.length;
         if (this.readPaused && this.readyBytes <= MAX_QUEUED_REQUEST_BYTES) this.resumeReading();
-        let outcome: RequestOutcome;
-        try {
-          outcome = await this.server.processor(next.buffer, this);
-        } catch (e) {
-          this.server.log.error(
-            `Unexpected error processing a request from ${this.id}: ${(e as Error).stack}`,
-          );
-          outcome = { kind: 'close', reason: 'internal error' };
-        }
-        if (outcome.requestConsumed) next.release();
-        if (this.closed) break;
-        if (outcome.kind === 'close') {
-          this.close(outcome.reason);
-          break;
-        }
-        if (outcome.kind === 'send') await this.write(outcome.payload, outcome.onSent);
-        else outcome.onSent?.();
-        this.lastActive = Date.now();
+        let unmute!: () => void;
+        const unmuted = new Promise<void>((resolve) => (unmute = resolve));
+        const outcome = this.process(next, unmute);
+        const finished = this.lastResponse.then(() => this.finish(next, outcome));
+        this.lastResponse = finished;
+        this.unmutedInFlight.push(finished);
+        await Promise.race([finished, unmuted]);
+        // Unmuted requests whose responses are not out yet are bounded too (oldest first).
+        while (this.unmutedInFlight.length >= MAX_UNMUTED_IN_FLIGHT) await this.unmutedInFlight.shift();
       }
     } finally {
       this.processing = false;
     }
+  }
+
+  private async process(request: BufferLease, unmute: () => void): Promise<RequestOutcome> {
+    try {
+      return await this.server.processor(request.buffer, this, unmute);
+    } catch (e) {
+      this.server.log.error(`Unexpected error processing a request from ${this.id}: ${(e as Error).stack}`);
+      return { kind: 'close', reason: 'internal error' };
+    }
+  }
+
+  /** Acts on a request's outcome once every earlier response is out: in request order. */
+  private async finish(request: BufferLease, pending: Promise<RequestOutcome>): Promise<void> {
+    const outcome = await pending;
+    if (outcome.requestConsumed) request.release();
+    if (this.closed) return;
+    if (outcome.kind === 'close') this.close(outcome.reason);
+    else if (outcome.kind === 'send') await this.write(outcome.payload, outcome.onSent);
+    else outcome.onSent?.();
+    this.lastActive = Date.now();
   }
 
   /** Writes one size-prefixed response; waits for drain when the kernel buffer is full. */

@@ -14,6 +14,12 @@ export interface RequestContext {
    * points into go back to their pool then). Not run when no response goes out.
    */
   afterSend(fn: () => void): void;
+  /**
+   * Lets the connection's next request start while this one waits; its response still goes
+   * out in order. Produce calls it once its batches are appended and only replication (acks=all)
+   * is awaited, so a producer's pipelined requests reach the log while earlier ones replicate.
+   */
+  unmute(): void;
 }
 
 /**

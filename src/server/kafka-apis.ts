@@ -37,7 +37,11 @@ export class KafkaApis {
     return this.handlers.get(apiKey);
   }
 
-  readonly process = async (payload: Buffer, conn: Connection): Promise<RequestOutcome> => {
+  readonly process = async (
+    payload: Buffer,
+    conn: Connection,
+    unmute: () => void = () => undefined,
+  ): Promise<RequestOutcome> => {
     const r = new Reader(payload);
     let header: RequestHeader;
     try {
@@ -79,6 +83,7 @@ export class KafkaApis {
       clientId: header.clientId,
       conn,
       afterSend: (fn) => afterSend.push(fn),
+      unmute,
     };
     // A produce request's batches are written to the log (or rejected) before its handler
     // returns, and nothing keeps them: its buffer can be reused. Other requests' byte fields

@@ -112,6 +112,7 @@ export function produceHandler(
         return null;
       }
       if (waiting.length > 0) {
+        ctx.unmute(); // every batch is in the log: only replication is awaited from here
         const codes = await replicas.awaitReplication(waiting, req.timeoutMs);
         codes.forEach((code, i) => (waiting[i].out.errorCode = code));
       }

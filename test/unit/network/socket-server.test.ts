@@ -1,5 +1,6 @@
 // The socket server's framing over a real TCP socket: frames split at any byte, pipelined far
-// beyond what it queues before pausing reads, answered in order, pooled buffers returned.
+// beyond what it queues before pausing reads, answered in order, pooled buffers returned; muting
+// (one request at a time) unless a request unmutes the connection.
 
 import net from 'node:net';
 import { MemoryPool } from '../../../src/network/memory-pool';
@@ -13,7 +14,7 @@ function frame(seq: number, size: number): Buffer {
 }
 
 async function withServer(
-  processor: (payload: Buffer) => Promise<RequestOutcome> | RequestOutcome,
+  processor: (payload: Buffer, unmute: () => void) => Promise<RequestOutcome> | RequestOutcome,
   pool: MemoryPool,
   run: (port: number) => Promise<void>,
 ): Promise<void> {
@@ -23,7 +24,7 @@ async function withServer(
       maxRequestSize: 2 * 1024 * 1024,
       connectionsMaxIdleMs: 60_000,
     },
-    (payload) => processor(payload),
+    (payload, _conn, unmute) => processor(payload, unmute),
     pool,
   );
   await server.start();
@@ -117,4 +118,57 @@ test('an oversized size prefix closes only that connection', async () => {
     expect(await done).toEqual([7]);
     good.destroy();
   });
+});
+
+test('requests that unmute let the next ones run, and responses still leave in order', async () => {
+  const events: string[] = [];
+  await withServer(
+    async (payload, unmute) => {
+      const seq = payload.readInt32BE(0);
+      events.push(`start ${seq}`);
+      if (seq < 3) {
+        unmute(); // like an appended acks=all produce waiting for replication
+        await new Promise((r) => setTimeout(r, 40 - seq * 10));
+      }
+      events.push(`end ${seq}`);
+      return echoSeq(payload);
+    },
+    new MemoryPool(),
+    async (port) => {
+      const socket = net.connect({ port, host: '127.0.0.1' });
+      await new Promise((r) => socket.once('connect', r));
+      const done = readResponses(socket, 5);
+      socket.write(Buffer.concat(Array.from({ length: 5 }, (_, i) => frame(i, 8))));
+      expect(await done).toEqual([0, 1, 2, 3, 4]);
+      socket.destroy();
+    },
+  );
+  // 1, 2 and 3 ran while 0 waited (2 even finished first); 3 did not unmute, so 4 waited for
+  // 3's response, which waited for 0, 1 and 2's.
+  expect(events.slice(0, 4)).toEqual(['start 0', 'start 1', 'start 2', 'start 3']);
+  expect(events.indexOf('end 2')).toBeLessThan(events.indexOf('end 0'));
+  expect(events.indexOf('start 4')).toBeGreaterThan(events.indexOf('end 0'));
+});
+
+test('requests that do not unmute are processed one at a time', async () => {
+  let running = 0;
+  let maxRunning = 0;
+  await withServer(
+    async (payload) => {
+      maxRunning = Math.max(maxRunning, ++running);
+      await new Promise((r) => setTimeout(r, 5));
+      running--;
+      return echoSeq(payload);
+    },
+    new MemoryPool(),
+    async (port) => {
+      const socket = net.connect({ port, host: '127.0.0.1' });
+      await new Promise((r) => socket.once('connect', r));
+      const done = readResponses(socket, 10);
+      socket.write(Buffer.concat(Array.from({ length: 10 }, (_, i) => frame(i, 8))));
+      expect(await done).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+      socket.destroy();
+    },
+  );
+  expect(maxRunning).toBe(1);
 });
