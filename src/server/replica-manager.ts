@@ -423,7 +423,8 @@ export class ReplicaManager extends EventEmitter {
           topicId: p.topicId,
           leader,
           currentLeaderEpoch: p.leaderEpoch,
-          // With leader epochs the fetch starts at the log end (truncation on fetch); without, at the HW.
+          // Where truncation starts from: with leader epochs the log end (OffsetForLeaderEpoch then
+          // finds the divergence point), without them the high watermark, as Kafka does.
           initOffset: p.log.latestEpoch() >= 0 ? p.log.logEndOffset : p.log.highWatermark,
         })),
       );
