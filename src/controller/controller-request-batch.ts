@@ -69,7 +69,13 @@ export class ControllerRequestBatch {
    * Sends everything collected. `onStopReplicaResponse` gets each StopReplica response (used by
    * topic deletion to learn when replicas are gone).
    */
-  send(onStopReplicaResponse?: (brokerId: number, response: unknown) => void): void {
+  send(
+    onStopReplicaResponse?: (
+      brokerId: number,
+      response: unknown,
+      partitions: Array<TP & { deletePartition: boolean }>,
+    ) => void,
+  ): void {
     const epoch = this.ctx.epoch;
     const brokerEpoch = (b: number) => BigInt(this.ctx.liveBrokers.get(b)?.epoch ?? -1);
     for (const [b, parts] of this.leaderAndIsr)
@@ -79,7 +85,8 @@ export class ControllerRequestBatch {
       for (const b of this.updateMetadataBrokers) this.sendUpdateMetadata(b, parts, epoch, brokerEpoch(b));
     }
     for (const [b, parts] of this.stopReplica) {
-      const byTopic = groupByTopic([...parts.values()]);
+      const sent = [...parts.values()];
+      const byTopic = groupByTopic(sent);
       const body: StopReplicaRequestInit = {
         controllerId: this.controllerId,
         controllerEpoch: epoch,
@@ -99,7 +106,7 @@ export class ControllerRequestBatch {
         apiKey: ApiKey.StopReplica,
         maxVersion: 4,
         body: () => body,
-        onResponse: (r) => onStopReplicaResponse?.(b, r),
+        onResponse: (r) => onStopReplicaResponse?.(b, r, sent),
       });
     }
     this.leaderAndIsr.clear();

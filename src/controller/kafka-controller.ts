@@ -1,9 +1,12 @@
 // The controller (Kafka's KafkaController, ZooKeeper mode). Every broker races for the ephemeral
 // /controller znode; the winner bumps /controller_epoch, loads its context from ZooKeeper and
-// from then on decides leadership: new partitions go online (leader = first live replica, ISR =
-// live replicas), offline partitions get a leader from the ISR (unclean only when allowed),
-// replicas of dead brokers leave the ISR, ISR changes arrive through AlterPartition, controlled
-// shutdown moves leadership away, preferred leaders are restored, topics are deleted. Every
+// from then on decides leadership through Kafka's two state machines (partition-state-machine.ts,
+// replica-state-machine.ts): new partitions go online, partitions whose leader died go offline and
+// get a new leader from the ISR (unclean only when allowed — enabling it dynamically retries at
+// once), replicas of dead brokers go offline (out of the ISRs), ISR changes arrive through
+// AlterPartition, controlled shutdown moves leadership away, preferred leaders are restored,
+// partitions are reassigned, topics are deleted (Kafka's TopicDeletionManager: replicas Offline →
+// ReplicaDeletionStarted → Successful/Ineligible → NonExistent, then the znodes go). Every
 // decision reaches brokers as LeaderAndIsr / UpdateMetadata / StopReplica. Events run one at a
 // time (Kafka's single controller event thread). Losers watch /controller.
 //
@@ -17,19 +20,27 @@ import type { AlterPartitionRequest } from '../protocol/messages/generated/Alter
 import type { AlterPartitionResponseInit } from '../protocol/messages/generated/AlterPartitionResponse';
 import type { StopReplicaResponse } from '../protocol/messages/generated/StopReplicaResponse';
 import { LogConfig } from '../log/log-config';
+import { addUncleanLeaderElectionListener } from '../server/config-manager';
 import { getLogger, Logger } from '../utils/logger';
 import { KafkaZkClient, randomUuid } from '../zk/kafka-zk-client';
 import { CreateMode, WatchEvent, ZkError, ZkFence, ZkFencedError } from '../zk/zk-client';
-import { ControllerEpochZNode, ControllerZNode, LeaderIsrAndControllerEpoch, ZkPaths } from '../zk/zk-data';
+import {
+  BrokerRegistration,
+  ControllerEpochZNode,
+  ControllerZNode,
+  LeaderIsrAndControllerEpoch,
+  ZkPaths,
+} from '../zk/zk-data';
 import { ControllerChannelManager } from './controller-channel-manager';
-import { ControllerContext, ReplicaAssignment, tpKey } from './controller-context';
+import { ControllerContext, PartitionAndReplica, ReplicaAssignment, tpKey } from './controller-context';
 import { ControllerRequestBatch } from './controller-request-batch';
 import {
-  controlledShutdownPartitionLeaderElection,
-  Election,
-  offlinePartitionLeaderElection,
-  preferredReplicaPartitionLeaderElection,
-} from './partition-leader-election';
+  leaderIsrAndControllerEpochString,
+  OFFLINE_ELECTION,
+  PartitionStateMachine,
+  PartitionStateStore,
+} from './partition-state-machine';
+import { ReplicaStateMachine } from './replica-state-machine';
 
 export class ControllerMovedError extends Error {}
 
@@ -37,6 +48,7 @@ export interface KafkaControllerConfig {
   brokerId: number;
   deleteTopicEnable: boolean;
   interBrokerListener: string;
+  /** The broker's properties; ConfigManager writes the dynamic log.* defaults through to it. */
   brokerProps: Record<string, string>;
   autoLeaderRebalanceEnable: boolean;
   leaderImbalanceCheckIntervalMs: number;
@@ -45,6 +57,9 @@ export interface KafkaControllerConfig {
 }
 
 type TP = { topic: string; partition: number };
+
+/** Kafka's first auto-rebalance check runs 5 s after failover. */
+const FIRST_REBALANCE_CHECK_DELAY_MS = 5000;
 
 export class KafkaController {
   private readonly log: Logger;
@@ -55,7 +70,12 @@ export class KafkaController {
   private readonly ctx: ControllerContext;
   private channel: ControllerChannelManager | null = null;
   private rebalanceTimer: NodeJS.Timeout | null = null;
+  /** Incremented at every failover: timers of an earlier term do not reschedule themselves. */
+  private term = 0;
   private readonly brokerId: number;
+  private readonly partitionStateMachine: PartitionStateMachine;
+  private readonly replicaStateMachine: ReplicaStateMachine;
+  private readonly removeConfigListener: () => void;
 
   constructor(
     private readonly zkClient: KafkaZkClient,
@@ -65,6 +85,27 @@ export class KafkaController {
     this.ctx = new ControllerContext(cfg.interBrokerListener);
     this.log = getLogger('kafka.controller.KafkaController', `[Controller id=${this.brokerId}]`);
     this.stateChangeLog = getLogger('state.change.logger', `[Controller id=${this.brokerId}]`);
+    const deps = {
+      controllerId: this.brokerId,
+      ctx: this.ctx,
+      store: this.stateStore,
+      newBatch: () => this.newBatch(),
+      stateChangeLog: this.stateChangeLog,
+    };
+    this.partitionStateMachine = new PartitionStateMachine({
+      ...deps,
+      uncleanLeaderElectionEnabled: (topic) => this.uncleanLeaderElectionEnabled(topic),
+    });
+    this.replicaStateMachine = new ReplicaStateMachine({
+      ...deps,
+      onStopReplicaResponse: (b, r, parts) => this.onStopReplicaResponse(b, r, parts),
+    });
+    // Kafka's TopicConfigHandler / DynamicLogConfig call enableTopicUncleanLeaderElection /
+    // enableDefaultUncleanLeaderElection on the controller when the config turns it on.
+    this.removeConfigListener = addUncleanLeaderElectionListener(this.brokerId, {
+      topicUncleanLeaderElectionEnabled: (topic) => this.enableTopicUncleanLeaderElection(topic),
+      defaultUncleanLeaderElectionEnabled: () => this.enableDefaultUncleanLeaderElection(),
+    });
   }
 
   get isActive(): boolean {
@@ -83,6 +124,7 @@ export class KafkaController {
   async shutdown(): Promise<void> {
     const wasActive = this.isActive;
     this.stopped = true;
+    this.removeConfigListener();
     await this.chain;
     this.onResignation();
     if (wasActive) await this.zkClient.zk.delete(ZkPaths.controller).catch(() => undefined);
@@ -169,8 +211,11 @@ export class KafkaController {
   private onResignation(): void {
     if (this.activeControllerId === this.brokerId) this.log.info('Resigned');
     this.activeControllerId = -1;
-    if (this.rebalanceTimer) clearInterval(this.rebalanceTimer);
+    if (this.rebalanceTimer) clearTimeout(this.rebalanceTimer);
     this.rebalanceTimer = null;
+    this.term++;
+    this.partitionStateMachine.shutdown();
+    this.replicaStateMachine.shutdown();
     this.channel?.shutdown();
     this.channel = null;
     this.ctx.reset();
@@ -187,12 +232,48 @@ export class KafkaController {
     return { path: ZkPaths.controllerEpoch, version: this.ctx.epochZkVersion };
   }
 
+  /** The partition state znodes for the state machines, every write fenced. */
+  private readonly stateStore: PartitionStateStore = {
+    get: (tp) => this.zkClient.getPartitionState(tp.topic, tp.partition),
+    create: async (tp, state) => {
+      try {
+        await this.zkClient.createPartitionState(tp.topic, tp.partition, state, this.fence);
+        return true;
+      } catch (e) {
+        if (e instanceof ZkError && e.isNodeExists) return false;
+        throw e;
+      }
+    },
+    update: async (tp, next, expectedVersion) => {
+      try {
+        return await this.zkClient.updatePartitionState(
+          tp.topic,
+          tp.partition,
+          next,
+          expectedVersion,
+          this.fence,
+        );
+      } catch (e) {
+        if (e instanceof ZkError && e.isBadVersion) return null;
+        throw e;
+      }
+    },
+  };
+
   private newBatch(): ControllerRequestBatch {
-    return new ControllerRequestBatch(this.ctx, this.channel!, this.brokerId);
+    if (!this.channel) throw new ControllerMovedError();
+    return new ControllerRequestBatch(this.ctx, this.channel, this.brokerId);
+  }
+
+  private sendUpdateMetadata(brokers: number[], partitions: TP[]): void {
+    const batch = this.newBatch();
+    batch.addUpdateMetadata(brokers, partitions);
+    batch.send();
   }
 
   private async onControllerFailover(): Promise<void> {
     this.log.info('Initializing controller context');
+    this.term++;
     this.channel = new ControllerChannelManager(this.brokerId, this.cfg.requestTimeoutMs);
     await this.zkClient.zk
       .setData(ZkPaths.feature, Buffer.from('{"version":2,"status":1,"features":{}}'))
@@ -202,43 +283,51 @@ export class KafkaController {
           Buffer.from('{"version":2,"status":1,"features":{}}'),
         );
       });
-    await this.loadBrokers(true);
+    const brokers = await this.readBrokers();
+    for (const b of brokers.values()) this.addLiveBroker(b);
+    this.log.info(
+      `Initialized broker epochs cache: ${JSON.stringify(Object.fromEntries([...this.ctx.liveBrokers].map(([k, v]) => [k, v.epoch])))}`,
+    );
     await this.loadTopics(true);
-    for (const t of await this.zkClient.getTopicsMarkedForDeletion(this.onDeleteTopicsChange))
-      if (this.ctx.assignments.has(t)) this.ctx.topicsToBeDeleted.add(t);
+    // TopicDeletionManager.init: topics with an offline replica or a reassignment wait.
+    for (const t of await this.zkClient.getTopicsMarkedForDeletion(this.onDeleteTopicsChange)) {
+      if (!this.ctx.assignments.has(t)) continue;
+      this.ctx.topicsToBeDeleted.add(t);
+      const parts = [...this.ctx.assignments.get(t)!.values()];
+      if (parts.some((a) => isReassigning(a) || a.replicas.some((r) => !this.ctx.isReplicaOnline(r))))
+        this.ctx.topicsIneligibleForDeletion.add(t);
+    }
 
     // Brokers need the broker list before LeaderAndIsr (Kafka sends it first).
-    const batch = this.newBatch();
-    batch.addUpdateMetadata([...this.ctx.liveBrokers.keys()], []);
-    batch.send();
-    // Replicas on live brokers learn the current state.
-    const all = this.ctx.allPartitions().filter((tp) => !this.ctx.topicsToBeDeleted.has(tp.topic));
-    const b2 = this.newBatch();
-    for (const tp of all) {
-      const s = this.ctx.state(tp.topic, tp.partition);
-      if (!s) continue;
-      const replicas = this.ctx.assignment(tp.topic, tp.partition)!.replicas;
-      b2.addLeaderAndIsr(
-        replicas.filter((r) => this.ctx.isLive(r)),
-        tp.topic,
-        tp.partition,
-        false,
-      );
-    }
-    b2.send();
-    await this.electOfflineAndNewPartitions();
+    this.sendUpdateMetadata([...this.ctx.liveBrokers.keys()], []);
+    await this.replicaStateMachine.startup();
+    await this.partitionStateMachine.startup();
     // Reassignments: the legacy znode's first, then every partition still moving.
     await this.processZkReassignment();
     await this.resumeReassignments();
     await this.resumeDeletions();
-    if (this.cfg.autoLeaderRebalanceEnable) {
-      this.rebalanceTimer = setInterval(
-        () => void this.enqueue('AutoPreferredReplicaLeaderElection', () => this.checkLeaderImbalance()),
-        this.cfg.leaderImbalanceCheckIntervalMs,
-      );
-      this.rebalanceTimer.unref();
-    }
+    if (this.cfg.autoLeaderRebalanceEnable)
+      this.scheduleAutoLeaderRebalanceTask(FIRST_REBALANCE_CHECK_DELAY_MS);
     this.log.info(`Ready to serve as the new controller with epoch ${this.ctx.epoch}`);
+  }
+
+  /** The imbalance check after `delayMs`; each run schedules the next one (Kafka's scheduler). */
+  private scheduleAutoLeaderRebalanceTask(delayMs: number): void {
+    const term = this.term;
+    this.rebalanceTimer = setTimeout(
+      () =>
+        void this.enqueue('AutoPreferredReplicaLeaderElection', async () => {
+          if (!this.isActive || term !== this.term) return;
+          try {
+            await this.checkLeaderImbalance();
+          } finally {
+            if (this.isActive && term === this.term)
+              this.scheduleAutoLeaderRebalanceTask(this.cfg.leaderImbalanceCheckIntervalMs);
+          }
+        }),
+      delayMs,
+    );
+    this.rebalanceTimer.unref();
   }
 
   // ---- loading from ZooKeeper -------------------------------------------------------------
@@ -249,39 +338,25 @@ export class KafkaController {
   private readonly onDeleteTopicsChange = () =>
     void this.enqueue('TopicDeletion', () => this.processTopicDeletion());
 
-  private async loadBrokers(
-    initial: boolean,
-  ): Promise<{ added: number[]; removed: number[]; bounced: number[] }> {
-    const ids = await this.zkClient.getBrokerIds(this.onBrokersChange);
-    const seen = new Set<number>();
-    const added: number[] = [];
-    const bounced: number[] = [];
-    for (const id of ids) {
+  /** The registered brokers (re-arming the /brokers/ids watch). */
+  private async readBrokers(): Promise<Map<number, BrokerRegistration>> {
+    const out = new Map<number, BrokerRegistration>();
+    for (const id of await this.zkClient.getBrokerIds(this.onBrokersChange)) {
       const b = await this.zkClient.getBroker(id);
-      if (!b) continue;
-      seen.add(id);
-      const prev = this.ctx.liveBrokers.get(id);
-      if (!prev) added.push(id);
-      else if (prev.epoch !== b.epoch) bounced.push(id);
-      this.ctx.liveBrokers.set(id, b);
+      if (b) out.set(id, b);
     }
-    const removed = [...this.ctx.liveBrokers.keys()].filter((id) => !seen.has(id));
-    for (const id of removed) {
-      this.ctx.liveBrokers.delete(id);
-      this.ctx.shuttingDownBrokerIds.delete(id);
-    }
-    for (const id of [...added, ...bounced]) {
-      const b = this.ctx.liveBrokers.get(id)!;
-      const ep = b.endpoints.find((e) => e.listenerName === this.cfg.interBrokerListener) ?? b.endpoints[0];
-      if (bounced.includes(id)) this.channel?.removeBroker(id);
-      if (ep) this.channel?.addBroker(id, ep.host, ep.port);
-    }
-    for (const id of removed) this.channel?.removeBroker(id);
-    if (initial)
-      this.log.info(
-        `Initialized broker epochs cache: ${JSON.stringify(Object.fromEntries([...this.ctx.liveBrokers].map(([k, v]) => [k, v.epoch])))}`,
-      );
-    return { added, removed, bounced };
+    return out;
+  }
+
+  private addLiveBroker(b: BrokerRegistration): void {
+    this.ctx.liveBrokers.set(b.id, b);
+    const ep = b.endpoints.find((e) => e.listenerName === this.cfg.interBrokerListener) ?? b.endpoints[0];
+    if (ep) this.channel?.addBroker(b.id, ep.host, ep.port);
+  }
+
+  private removeLiveBroker(id: number): void {
+    this.ctx.liveBrokers.delete(id);
+    this.channel?.removeBroker(id);
   }
 
   private async loadTopics(initial: boolean): Promise<string[]> {
@@ -309,10 +384,7 @@ export class KafkaController {
       await this.zkClient.setTopicAssignment(topic, a, -1, this.fence);
     }
     this.ctx.topicIds.set(topic, a.topicId);
-    const parts = new Map<
-      number,
-      { replicas: number[]; addingReplicas: number[]; removingReplicas: number[] }
-    >();
+    const parts = new Map<number, ReplicaAssignment>();
     for (const [p, replicas] of a.partitions) {
       parts.set(p, {
         replicas,
@@ -326,272 +398,110 @@ export class KafkaController {
     return true;
   }
 
-  // ---- partition state machine ---------------------------------------------------------------
-
-  /** Writes a new leader/ISR (conditional on the partition epoch) and returns the stored state. */
-  private async writeState(
-    tp: TP,
-    next: Omit<LeaderIsrAndControllerEpoch, 'partitionEpoch'>,
-    expectedVersion: number,
-  ): Promise<LeaderIsrAndControllerEpoch> {
-    const version = await this.zkClient.updatePartitionState(
-      tp.topic,
-      tp.partition,
-      next,
-      expectedVersion,
-      this.fence,
-    );
-    const s = { ...next, partitionEpoch: version };
-    this.ctx.partitionStates.set(tpKey(tp.topic, tp.partition), s);
-    return s;
-  }
-
-  /** New → Online: first live replica leads, live replicas form the ISR, epoch 0. */
-  private async initializeLeaderAndIsr(tp: TP, batch: ControllerRequestBatch): Promise<boolean> {
-    const replicas = this.ctx.assignment(tp.topic, tp.partition)!.replicas;
-    const live = replicas.filter((r) => this.ctx.isLive(r));
-    if (live.length === 0) {
-      this.stateChangeLog.error(
-        `Controller ${this.brokerId} epoch ${this.ctx.epoch} failed to change state for partition ${tp.topic}-${tp.partition} from NewPartition to OnlinePartition: No assigned replica is alive (${replicas.join(',')})`,
-      );
-      return false;
-    }
-    const state = {
-      leader: live[0],
-      leaderEpoch: 0,
-      isr: live,
-      controllerEpoch: this.ctx.epoch,
-      leaderRecoveryState: 0,
-    };
-    try {
-      await this.zkClient.createPartitionState(tp.topic, tp.partition, state, this.fence);
-    } catch (e) {
-      if (e instanceof ZkError && e.isNodeExists) {
-        const existing = await this.zkClient.getPartitionState(tp.topic, tp.partition);
-        if (existing) this.ctx.partitionStates.set(tpKey(tp.topic, tp.partition), existing);
-        return false;
-      }
-      throw e;
-    }
-    this.ctx.partitionStates.set(tpKey(tp.topic, tp.partition), { ...state, partitionEpoch: 0 });
-    this.stateChangeLog.info(
-      `Changed partition ${tp.topic}-${tp.partition} from NewPartition to OnlinePartition with state LeaderAndIsr(leader=${state.leader}, leaderEpoch=0, isr=${live.join(',')}, leaderRecoveryState=RECOVERED, partitionEpoch=0)`,
-    );
-    batch.addLeaderAndIsr(live, tp.topic, tp.partition, true);
-    return true;
-  }
-
-  private uncleanAllowed(topic: string, overrides: Record<string, string>): boolean {
+  /** A topic's effective unclean.leader.election.enable: its override, else the broker's (dynamic) one. */
+  private async uncleanLeaderElectionEnabled(topic: string): Promise<boolean> {
+    const overrides = await this.zkClient.getEntityConfig('topics', topic);
     return LogConfig.fromProperties(this.cfg.brokerProps, overrides).uncleanLeaderElectionEnable;
   }
 
-  /**
-   * Runs `elect` on the partition with the freshest state from ZooKeeper, retrying on a
-   * concurrent change; sends LeaderAndIsr to `recipients`. Returns the new state or null.
-   */
-  private async electLeader(
-    tp: TP,
-    batch: ControllerRequestBatch,
-    elect: (current: LeaderIsrAndControllerEpoch, assignment: number[]) => Election | null,
-    recipients: (assignment: number[]) => number[],
-    reason: string,
-  ): Promise<LeaderIsrAndControllerEpoch | null> {
-    for (let attempt = 0; attempt < 5; attempt++) {
-      const current = await this.zkClient.getPartitionState(tp.topic, tp.partition);
-      if (!current) return null;
-      if (current.controllerEpoch > this.ctx.epoch) throw new ControllerMovedError();
-      const assignment = this.ctx.assignment(tp.topic, tp.partition)!.replicas;
-      const e = elect(current, assignment);
-      if (!e) {
-        this.ctx.partitionStates.set(tpKey(tp.topic, tp.partition), current);
-        this.stateChangeLog.error(
-          `Controller ${this.brokerId} epoch ${this.ctx.epoch} failed to elect a leader for partition ${tp.topic}-${tp.partition} (${reason}): no eligible replica among assigned [${assignment.join(',')}], ISR [${current.isr.join(',')}]`,
-        );
-        return null;
-      }
-      try {
-        const s = await this.writeState(
-          tp,
-          {
-            leader: e.leader,
-            leaderEpoch: current.leaderEpoch + 1,
-            isr: e.isr,
-            controllerEpoch: this.ctx.epoch,
-            leaderRecoveryState: e.leaderRecoveryState,
-          },
-          current.partitionEpoch,
-        );
-        this.stateChangeLog.info(
-          `Changed partition ${tp.topic}-${tp.partition} to OnlinePartition with state LeaderAndIsr(leader=${s.leader}, leaderEpoch=${s.leaderEpoch}, isr=${s.isr.join(',')}, leaderRecoveryState=${s.leaderRecoveryState ? 'RECOVERING' : 'RECOVERED'}, partitionEpoch=${s.partitionEpoch}) (${reason})`,
-        );
-        batch.addLeaderAndIsr(recipients(assignment), tp.topic, tp.partition, false);
-        return s;
-      } catch (err) {
-        if (err instanceof ZkError && err.isBadVersion) continue;
-        throw err;
-      }
-    }
-    return null;
+  // ---- dynamic unclean.leader.election.enable ------------------------------------------------
+
+  /** TopicUncleanLeaderElectionEnable: the topic's offline partitions get another chance at once. */
+  enableTopicUncleanLeaderElection(topic: string): void {
+    void this.enqueue('TopicUncleanLeaderElectionEnable', async () => {
+      if (!this.isActive) return;
+      await this.partitionStateMachine.triggerOnlinePartitionStateChange(topic);
+    });
   }
 
-  /** Offline-partition election (unclean when allowed); LeaderAndIsr to the live replicas. */
-  private electOffline(tp: TP, batch: ControllerRequestBatch, unclean: boolean, reason: string) {
-    return this.electLeader(
-      tp,
-      batch,
-      (cur, a) =>
-        offlinePartitionLeaderElection(
-          a,
-          cur.isr,
-          (id) => this.ctx.isLive(id),
-          unclean,
-          cur.leaderRecoveryState,
-        ),
-      (a) => a.filter((r) => this.ctx.isLive(r)),
-      reason,
-    );
-  }
-
-  /** Preferred-replica election; LeaderAndIsr to the live replicas. */
-  private electPreferred(tp: TP, batch: ControllerRequestBatch, reason: string) {
-    return this.electLeader(
-      tp,
-      batch,
-      (cur, a) =>
-        preferredReplicaPartitionLeaderElection(
-          a,
-          cur.isr,
-          (id) => this.ctx.isLive(id),
-          cur.leaderRecoveryState,
-        ),
-      (a) => a.filter((r) => this.ctx.isLive(r)),
-      reason,
-    );
-  }
-
-  /** New and offline partitions (no state, or a dead leader) go online. */
-  private async electOfflineAndNewPartitions(only?: TP[]): Promise<void> {
-    const batch = this.newBatch();
-    const topicConfigs = new Map<string, Record<string, string>>();
-    for (const tp of only ?? this.ctx.allPartitions()) {
-      if (this.ctx.topicsToBeDeleted.has(tp.topic)) continue;
-      const s = this.ctx.state(tp.topic, tp.partition);
-      if (!s) {
-        await this.initializeLeaderAndIsr(tp, batch);
-        continue;
-      }
-      if (s.leader >= 0 && this.ctx.isLive(s.leader)) continue;
-      let overrides = topicConfigs.get(tp.topic);
-      if (!overrides)
-        topicConfigs.set(tp.topic, (overrides = await this.zkClient.getEntityConfig('topics', tp.topic)));
-      const unclean = this.uncleanAllowed(tp.topic, overrides);
-      const r = await this.electOffline(tp, batch, unclean, 'offline partition election');
-      if (!r) {
-        // Still offline: record "no leader" so metadata reports LEADER_NOT_AVAILABLE.
-        const cur = this.ctx.state(tp.topic, tp.partition)!;
-        if (cur.leader !== -1 && !this.ctx.isLive(cur.leader)) {
-          try {
-            await this.writeState(
-              tp,
-              { ...cur, leader: -1, leaderEpoch: cur.leaderEpoch + 1, controllerEpoch: this.ctx.epoch },
-              cur.partitionEpoch,
-            );
-          } catch (e) {
-            if (!(e instanceof ZkError && e.isBadVersion)) throw e;
-          }
-          batch.addUpdateMetadata([...this.ctx.liveBrokers.keys()], [tp]);
-        }
-      }
-    }
-    batch.send();
+  /** UncleanLeaderElectionEnable (dynamic broker default): every offline partition is retried. */
+  enableDefaultUncleanLeaderElection(): void {
+    void this.enqueue('UncleanLeaderElectionEnable', async () => {
+      if (!this.isActive) return;
+      await this.partitionStateMachine.triggerOnlinePartitionStateChange();
+    });
   }
 
   // ---- broker changes --------------------------------------------------------------------
 
+  /** Kafka's processBrokerChange: new brokers, then bounced ones (failure + startup), then dead ones. */
   private async processBrokerChange(): Promise<void> {
     if (!this.isActive) return;
-    const { added, removed, bounced } = await this.loadBrokers(false);
-    if (added.length + removed.length + bounced.length === 0) return;
-    this.log.info(
-      `Newly added brokers: ${added.join(',')}, deleted brokers: ${removed.join(',')}, bounced brokers: ${bounced.join(',')}, all live brokers: ${this.ctx.liveBrokerIds().join(',')}`,
+    const current = await this.readBrokers();
+    const sorted = (l: number[]) => l.sort((a, b) => a - b);
+    const added = sorted([...current.keys()].filter((id) => !this.ctx.liveBrokers.has(id)));
+    const bounced = sorted(
+      [...current.keys()].filter(
+        (id) =>
+          this.ctx.liveBrokers.has(id) && this.ctx.liveBrokers.get(id)!.epoch !== current.get(id)!.epoch,
+      ),
     );
-    const dead = [...removed, ...bounced];
-    if (dead.length > 0) await this.onBrokerFailure(dead);
-    const fresh = [...added, ...bounced];
-    if (fresh.length > 0) await this.onBrokerStartup(fresh);
+    const dead = sorted([...this.ctx.liveBrokers.keys()].filter((id) => !current.has(id)));
+    if (added.length + dead.length + bounced.length === 0) return;
+    this.log.info(
+      `Newly added brokers: ${added.join(',')}, deleted brokers: ${dead.join(',')}, bounced brokers: ${bounced.join(',')}, all live brokers: ${sorted([...current.keys()]).join(',')}`,
+    );
+    if (added.length > 0) {
+      for (const id of added) this.addLiveBroker(current.get(id)!);
+      await this.onBrokerStartup(added);
+    }
+    if (bounced.length > 0) {
+      for (const id of bounced) this.removeLiveBroker(id);
+      await this.onBrokerFailure(bounced);
+      for (const id of bounced) this.addLiveBroker(current.get(id)!);
+      await this.onBrokerStartup(bounced);
+    }
+    if (dead.length > 0) {
+      for (const id of dead) this.removeLiveBroker(id);
+      await this.onBrokerFailure(dead);
+    }
   }
 
   private async onBrokerStartup(ids: number[]): Promise<void> {
-    const batch = this.newBatch();
+    this.log.info(`New broker startup callback for ${ids.join(',')}`);
     const existing = [...this.ctx.liveBrokers.keys()].filter((id) => !ids.includes(id));
-    batch.addUpdateMetadata(existing, []);
-    const withState = this.ctx
-      .allPartitions()
-      .filter((tp) => this.ctx.state(tp.topic, tp.partition) && !this.ctx.topicsToBeDeleted.has(tp.topic));
-    batch.addUpdateMetadata(ids, withState);
-    for (const id of ids)
-      for (const tp of this.ctx.partitionsOnBroker(id))
-        if (this.ctx.state(tp.topic, tp.partition) && !this.ctx.topicsToBeDeleted.has(tp.topic))
-          batch.addLeaderAndIsr([id], tp.topic, tp.partition, false);
-    batch.send();
-    await this.electOfflineAndNewPartitions();
+    // Existing brokers learn the new broker list; the new ones every partition with a leader.
+    this.sendUpdateMetadata(existing, []);
+    this.sendUpdateMetadata(ids, this.ctx.partitionsWithLeaders());
+    const replicas = this.ctx.replicasOnBrokers(ids);
+    await this.replicaStateMachine.handleStateChanges(replicas, 'OnlineReplica');
+    await this.partitionStateMachine.triggerOnlinePartitionStateChange();
     await this.resumeReassignments(ids);
-    await this.resumeDeletions();
+    const deleting = new Set(replicas.map((r) => r.topic).filter((t) => this.ctx.topicsToBeDeleted.has(t)));
+    if (deleting.size > 0) {
+      this.log.info(
+        `Some replicas for topics scheduled for deletion ${[...deleting].join(',')} are on the newly restarted brokers ${ids.join(',')}. Signaling restart of topic deletion for these topics`,
+      );
+      await this.resumeDeletionForTopics([...deleting]);
+    }
   }
 
   private async onBrokerFailure(ids: number[]): Promise<void> {
-    // Leaders on dead brokers: elect new ones from the ISR.
-    await this.electOfflineAndNewPartitions(
-      this.ctx.allPartitions().filter((tp) => {
-        const s = this.ctx.state(tp.topic, tp.partition);
-        return s !== undefined && ids.includes(s.leader);
-      }),
+    this.log.info(`Broker failure callback for ${ids.join(',')}`);
+    const wereShuttingDown = ids.filter((id) => this.ctx.shuttingDownBrokerIds.delete(id));
+    if (wereShuttingDown.length > 0)
+      this.log.info(`Removed ${wereShuttingDown.join(',')} from list of shutting down brokers.`);
+    await this.onReplicasBecomeOffline(this.ctx.replicasOnBrokers(ids));
+  }
+
+  /**
+   * Partitions led by an offline replica → Offline, then every New/Offline partition → Online;
+   * the replicas → OfflineReplica (out of the ISRs: one leader-epoch bump per partition and
+   * replica, even when no new leader was found); replicas of topics being deleted fail deletion.
+   */
+  private async onReplicasBecomeOffline(replicas: PartitionAndReplica[]): Promise<void> {
+    const forDeletion = replicas.filter((r) => this.ctx.topicsToBeDeleted.has(r.topic));
+    const notForDeletion = replicas.filter((r) => !this.ctx.topicsToBeDeleted.has(r.topic));
+    await this.partitionStateMachine.handleStateChanges(
+      this.ctx.partitionsWithOfflineLeader(),
+      'OfflinePartition',
     );
-    // Dead followers leave the ISR (OfflineReplica), unless they are its last member.
-    const batch = this.newBatch();
-    for (const id of ids) await this.removeReplicaFromIsr(id, batch);
-    batch.addUpdateMetadata([...this.ctx.liveBrokers.keys()], []);
-    batch.send();
-  }
-
-  /** OfflineReplica transition: drop `replica` from every ISR it is in (leader -1 if it led). */
-  private async removeReplicaFromIsr(replica: number, batch: ControllerRequestBatch): Promise<void> {
-    for (const tp of this.ctx.partitionsOnBroker(replica)) {
-      if (this.ctx.topicsToBeDeleted.has(tp.topic)) continue;
-      await this.removeReplicaFromPartitionIsr(tp, replica, batch);
-    }
-  }
-
-  /** One partition's OfflineReplica step: leave the ISR (never emptying it), epoch + 1. */
-  private async removeReplicaFromPartitionIsr(
-    tp: TP,
-    replica: number,
-    batch: ControllerRequestBatch,
-  ): Promise<void> {
-    for (let attempt = 0; attempt < 5; attempt++) {
-      const cur = await this.zkClient.getPartitionState(tp.topic, tp.partition);
-      if (!cur || !cur.isr.includes(replica)) return;
-      if (cur.controllerEpoch > this.ctx.epoch) throw new ControllerMovedError();
-      const isr = cur.isr.length === 1 ? cur.isr : cur.isr.filter((r) => r !== replica);
-      const leader = cur.leader === replica ? -1 : cur.leader;
-      try {
-        const s = await this.writeState(
-          tp,
-          { ...cur, leader, isr, leaderEpoch: cur.leaderEpoch + 1, controllerEpoch: this.ctx.epoch },
-          cur.partitionEpoch,
-        );
-        this.stateChangeLog.info(
-          `Changed partition ${tp.topic}-${tp.partition} state to LeaderAndIsr(leader=${s.leader}, leaderEpoch=${s.leaderEpoch}, isr=${s.isr.join(',')}) after removing replica ${replica} from the ISR`,
-        );
-        const others = this.ctx
-          .assignment(tp.topic, tp.partition)!
-          .replicas.filter((r) => r !== replica && this.ctx.isLiveOrShuttingDown(r));
-        batch.addLeaderAndIsr(others, tp.topic, tp.partition, false);
-        return;
-      } catch (e) {
-        if (!(e instanceof ZkError && e.isBadVersion)) throw e;
-      }
-    }
+    const results = await this.partitionStateMachine.triggerOnlinePartitionStateChange();
+    await this.replicaStateMachine.handleStateChanges(notForDeletion, 'OfflineReplica');
+    if (forDeletion.length > 0) await this.failReplicaDeletion(forDeletion);
+    // Nothing changed leadership or ISRs: the brokers still have to learn the broker list.
+    if (notForDeletion.length === 0 && [...results.values()].every((r) => 'error' in r))
+      this.sendUpdateMetadata([...this.ctx.liveBrokers.keys()], []);
   }
 
   // ---- topics ------------------------------------------------------------------------------
@@ -601,9 +511,18 @@ export class KafkaController {
     const fresh = await this.loadTopics(false);
     if (fresh.length === 0) return;
     this.log.info(`New topics: [${fresh.join(',')}]`);
-    await this.electOfflineAndNewPartitions(
-      this.ctx.allPartitions().filter((tp) => fresh.includes(tp.topic)),
+    await this.onNewPartitionCreation(this.ctx.allPartitions().filter((tp) => fresh.includes(tp.topic)));
+  }
+
+  /** Kafka's onNewPartitionCreation: New partition/replicas, then Online (leader and ISR initialized). */
+  private async onNewPartitionCreation(tps: TP[]): Promise<void> {
+    this.log.info(
+      `New partition creation callback for ${tps.map((tp) => `${tp.topic}-${tp.partition}`).join(',')}`,
     );
+    await this.partitionStateMachine.handleStateChanges(tps, 'NewPartition');
+    await this.replicaStateMachine.handleStateChanges(this.ctx.replicasForPartitions(tps), 'NewReplica');
+    await this.partitionStateMachine.handleStateChanges(tps, 'OnlinePartition', OFFLINE_ELECTION);
+    await this.replicaStateMachine.handleStateChanges(this.ctx.replicasForPartitions(tps), 'OnlineReplica');
   }
 
   private async processPartitionModifications(topic: string): Promise<void> {
@@ -634,15 +553,16 @@ export class KafkaController {
       this.log.info(
         `New partitions to be added ${added.map((tp) => `${tp.topic}-${tp.partition}`).join(',')}`,
       );
-      await this.electOfflineAndNewPartitions(added);
+      await this.onNewPartitionCreation(added);
     }
   }
 
-  private readonly pendingStopReplica = new Map<string, Set<number>>();
+  // ---- topic deletion (Kafka's TopicDeletionManager) -----------------------------------------
 
   private async processTopicDeletion(): Promise<void> {
     if (!this.isActive) return;
     const marked = await this.zkClient.getTopicsMarkedForDeletion(this.onDeleteTopicsChange);
+    const queued: string[] = [];
     for (const topic of marked) {
       if (!this.cfg.deleteTopicEnable) {
         this.log.info(`Removing ${topic} from /admin/delete_topics since delete.topic.enable is false`);
@@ -650,71 +570,206 @@ export class KafkaController {
         continue;
       }
       if (!this.ctx.assignments.has(topic)) {
+        this.log.info(`Ignoring request to delete non-existing topic ${topic}`);
         await this.zkClient.zk.deleteRecursive(ZkPaths.deleteTopic(topic), this.fence);
         continue;
       }
-      this.ctx.topicsToBeDeleted.add(topic);
+      queued.push(topic);
     }
+    if (queued.length === 0) return;
+    this.log.info(`Starting topic deletion for topics ${queued.join(',')}`);
+    for (const t of queued) this.ctx.topicsToBeDeleted.add(t);
+    this.markTopicIneligibleForDeletion(
+      queued.filter((t) => [...this.ctx.assignments.get(t)!.values()].some(isReassigning)),
+      'topic reassignment in progress',
+    );
     await this.resumeDeletions();
   }
 
-  /**
-   * Deletes queued topics whose replicas are all on live brokers: UpdateMetadata with
-   * LeaderDuringDelete, StopReplica(delete) to every replica, znodes removed once all answered.
-   * Topics with a replica on a dead broker wait for it (Kafka's "ineligible for deletion").
-   */
-  private async resumeDeletions(): Promise<void> {
-    for (const topic of [...this.ctx.topicsToBeDeleted]) {
-      if (this.pendingStopReplica.has(topic)) continue;
-      const parts = [...(this.ctx.assignments.get(topic)?.entries() ?? [])];
-      const replicas = new Set(parts.flatMap(([, a]) => a.replicas));
-      if ([...replicas].some((r) => !this.ctx.isLiveOrShuttingDown(r))) {
-        this.log.info(`Topic ${topic} is ineligible for deletion: a replica is on a dead broker`);
-        continue;
-      }
-      if (parts.some(([, a]) => isReassigning(a))) {
-        this.log.info(`Topic ${topic} is ineligible for deletion: a reassignment is in progress`);
-        continue;
-      }
-      this.log.info(`Topic deletion callback for ${topic}`);
-      const batch = this.newBatch();
-      batch.addUpdateMetadata(
-        [...this.ctx.liveBrokers.keys()],
-        parts.map(([p]) => ({ topic, partition: p })),
-      );
-      for (const [p, a] of parts) for (const r of a.replicas) batch.addStopReplica(r, topic, p, true);
-      const waiting = new Set(replicas);
-      this.pendingStopReplica.set(topic, waiting);
-      batch.send((brokerId, resp) => {
-        // null: a broker that does not serve StopReplica drops the replica when the topic
-        // leaves its metadata (UpdateMetadata with LeaderDuringDelete above).
-        const r = (resp as StopReplicaResponse | null) ?? { errorCode: ErrorCode.NONE };
-        if (r.errorCode !== ErrorCode.NONE) {
-          this.log.warn(
-            `StopReplica for topic ${topic} failed on broker ${brokerId} (error ${r.errorCode}); retrying later`,
-          );
-          this.pendingStopReplica.delete(topic);
-          return;
-        }
-        waiting.delete(brokerId);
-        if (waiting.size === 0)
-          void this.enqueue('TopicDeletionStopReplicaResponseReceived', () =>
-            this.completeDeleteTopic(topic),
-          );
-      });
-      if (waiting.size === 0) await this.completeDeleteTopic(topic);
-    }
+  private markTopicIneligibleForDeletion(topics: string[], reason: string): void {
+    const halted = topics.filter((t) => this.ctx.topicsToBeDeleted.has(t));
+    if (halted.length === 0) return;
+    for (const t of halted) this.ctx.topicsIneligibleForDeletion.add(t);
+    this.log.info(`Halted deletion of topics ${halted.join(',')} due to ${reason}`);
   }
 
+  private async resumeDeletionForTopics(topics: string[]): Promise<void> {
+    const resumed = topics.filter((t) => this.ctx.topicsToBeDeleted.has(t));
+    if (resumed.length === 0) return;
+    for (const t of resumed) this.ctx.topicsIneligibleForDeletion.delete(t);
+    await this.resumeDeletions();
+  }
+
+  private isTopicEligibleForDeletion(topic: string): boolean {
+    return (
+      this.ctx.topicsToBeDeleted.has(topic) &&
+      !this.ctx.isAnyReplicaInState(topic, 'ReplicaDeletionStarted') &&
+      !this.ctx.topicsIneligibleForDeletion.has(topic)
+    );
+  }
+
+  /**
+   * Kafka's resumeDeletions: topics whose replicas are all deleted are completed; those with
+   * failed replicas (ReplicaDeletionIneligible, none in flight) get them back to OfflineReplica;
+   * eligible topics (nothing in flight, not on hold) (re)start deletion.
+   */
+  private async resumeDeletions(): Promise<void> {
+    const queued = [...this.ctx.topicsToBeDeleted];
+    if (queued.length > 0) this.log.info(`Handling deletion for topics ${queued.join(',')}`);
+    const retry: string[] = [];
+    const eligible: string[] = [];
+    for (const topic of queued) {
+      if (this.ctx.areAllReplicasInState(topic, 'ReplicaDeletionSuccessful')) {
+        await this.completeDeleteTopic(topic);
+        this.log.info(`Deletion of topic ${topic} successfully completed`);
+        continue;
+      }
+      if (
+        !this.ctx.isAnyReplicaInState(topic, 'ReplicaDeletionStarted') &&
+        this.ctx.isAnyReplicaInState(topic, 'ReplicaDeletionIneligible')
+      )
+        retry.push(topic);
+      if (this.isTopicEligibleForDeletion(topic)) {
+        this.log.info(`Deletion of topic ${topic} (re)started`);
+        eligible.push(topic);
+      }
+    }
+    if (retry.length > 0) {
+      this.log.info(
+        `Retrying deletion of topics ${retry.join(',')} since replicas were not successfully deleted`,
+      );
+      await this.replicaStateMachine.handleStateChanges(
+        retry.flatMap((t) => this.ctx.replicasInState(t, 'ReplicaDeletionIneligible')),
+        'OfflineReplica',
+      );
+    }
+    if (eligible.length > 0) await this.onTopicDeletion(eligible);
+  }
+
+  /** Partitions Offline → NonExistent (first time only), LeaderDuringDelete to all, replicas deleted. */
+  private async onTopicDeletion(topics: string[]): Promise<void> {
+    const unseen = topics.filter((t) => !this.ctx.topicsWithDeletionStarted.has(t));
+    if (unseen.length > 0) {
+      const parts = this.ctx.allPartitions().filter((tp) => unseen.includes(tp.topic));
+      await this.partitionStateMachine.handleStateChanges(parts, 'OfflinePartition');
+      await this.partitionStateMachine.handleStateChanges(parts, 'NonExistentPartition');
+      for (const t of unseen) this.ctx.topicsWithDeletionStarted.add(t);
+    }
+    // Brokers stop serving the topics (UpdateMetadata with leader -2).
+    this.sendUpdateMetadata(
+      [...this.ctx.liveBrokers.keys()],
+      this.ctx.allPartitions().filter((tp) => topics.includes(tp.topic)),
+    );
+    await this.onPartitionDeletion(topics);
+  }
+
+  /** Dead replicas → ReplicaDeletionIneligible; live ones not yet deleted → Offline → DeletionStarted. */
+  private async onPartitionDeletion(topics: string[]): Promise<void> {
+    const dead: PartitionAndReplica[] = [];
+    const retry: PartitionAndReplica[] = [];
+    const withDead: string[] = [];
+    for (const topic of topics) {
+      const replicas = this.ctx.replicasForTopic(topic);
+      const deadOfTopic = replicas.filter((r) => !this.ctx.isReplicaOnline(r.replica));
+      dead.push(...deadOfTopic);
+      retry.push(
+        ...replicas.filter(
+          (r) =>
+            this.ctx.isReplicaOnline(r.replica) && this.ctx.replicaState(r) !== 'ReplicaDeletionSuccessful',
+        ),
+      );
+      if (deadOfTopic.length > 0) withDead.push(topic);
+    }
+    await this.replicaStateMachine.handleStateChanges(dead, 'ReplicaDeletionIneligible');
+    await this.replicaStateMachine.handleStateChanges(retry, 'OfflineReplica');
+    await this.replicaStateMachine.handleStateChanges(retry, 'ReplicaDeletionStarted');
+    this.markTopicIneligibleForDeletion(withDead, 'offline replicas');
+  }
+
+  /**
+   * A StopReplica(delete) response (from the channel, outside the event queue): per-partition
+   * errors (or a top-level one) fail those replicas' deletion, the rest succeeded. A broker that
+   * does not serve StopReplica at all (null) drops the replicas with the topic's metadata.
+   */
+  private onStopReplicaResponse(
+    brokerId: number,
+    response: unknown,
+    partitions: Array<TP & { deletePartition: boolean }>,
+  ): void {
+    const deleting = partitions.filter(
+      (p) => p.deletePartition && this.ctx.topicsWithDeletionStarted.has(p.topic),
+    );
+    if (deleting.length === 0) return;
+    const r = response as StopReplicaResponse | null;
+    const errorOf = (tp: TP): number => {
+      if (!r) return ErrorCode.NONE;
+      if (r.errorCode !== ErrorCode.NONE) return r.errorCode;
+      return (
+        r.partitionErrors.find((e) => e.topicName === tp.topic && e.partitionIndex === tp.partition)
+          ?.errorCode ?? ErrorCode.NONE
+      );
+    };
+    const failed = deleting.filter((tp) => errorOf(tp) !== ErrorCode.NONE);
+    const done = deleting.filter((tp) => errorOf(tp) === ErrorCode.NONE);
+    const term = this.term;
+    void this.enqueue('TopicDeletionStopReplicaResponseReceived', async () => {
+      if (!this.isActive || term !== this.term) return;
+      if (failed.length > 0) {
+        this.log.warn(
+          `Deletion failed for replicas ${failed.map((tp) => `${tp.topic}-${tp.partition} (error ${errorOf(tp)})`).join(',')} on broker ${brokerId}`,
+        );
+        await this.failReplicaDeletion(failed.map((tp) => ({ ...tp, replica: brokerId })));
+      }
+      if (done.length > 0)
+        await this.completeReplicaDeletion(done.map((tp) => ({ ...tp, replica: brokerId })));
+    });
+  }
+
+  private async completeReplicaDeletion(replicas: PartitionAndReplica[]): Promise<void> {
+    const deleted = replicas.filter((r) => this.ctx.topicsToBeDeleted.has(r.topic));
+    await this.replicaStateMachine.handleStateChanges(deleted, 'ReplicaDeletionSuccessful');
+    await this.resumeDeletions();
+  }
+
+  /** Failed replicas → ReplicaDeletionIneligible; their topics wait (retried on resume). */
+  private async failReplicaDeletion(replicas: PartitionAndReplica[]): Promise<void> {
+    if (!this.cfg.deleteTopicEnable) return;
+    const failed = replicas.filter((r) => this.ctx.topicsToBeDeleted.has(r.topic));
+    if (failed.length === 0) return;
+    await this.replicaStateMachine.handleStateChanges(failed, 'ReplicaDeletionIneligible');
+    this.markTopicIneligibleForDeletion([...new Set(failed.map((r) => r.topic))], 'failed replica deletion');
+    await this.resumeDeletions();
+  }
+
+  /** Every replica deleted: replicas → NonExistent, znodes removed (fenced), topic forgotten. */
   private async completeDeleteTopic(topic: string): Promise<void> {
-    this.pendingStopReplica.delete(topic);
-    if (!this.isActive) return;
+    await this.replicaStateMachine.handleStateChanges(
+      this.ctx.replicasInState(topic, 'ReplicaDeletionSuccessful'),
+      'NonExistentReplica',
+    );
     await this.zkClient.deleteTopicZNodes(topic, this.fence);
     this.ctx.removeTopic(topic);
-    this.log.info(`Deletion of topic ${topic} successfully completed`);
   }
 
   // ---- requests from brokers ---------------------------------------------------------------
+
+  /** Writes a new leader/ISR (conditional on the partition epoch) and returns the stored state. */
+  private async writeState(
+    tp: TP,
+    next: Omit<LeaderIsrAndControllerEpoch, 'partitionEpoch'>,
+    expectedVersion: number,
+  ): Promise<LeaderIsrAndControllerEpoch> {
+    const version = await this.zkClient.updatePartitionState(
+      tp.topic,
+      tp.partition,
+      next,
+      expectedVersion,
+      this.fence,
+    );
+    const s = { ...next, partitionEpoch: version };
+    this.ctx.partitionStates.set(tpKey(tp.topic, tp.partition), s);
+    return s;
+  }
 
   /** AlterPartition (key 56): a leader's ISR change, validated and written (§8). */
   alterPartition(req: AlterPartitionRequest, version: number): Promise<AlterPartitionResponseInit> {
@@ -834,34 +889,28 @@ export class KafkaController {
       return { errorCode: ErrorCode.STALE_BROKER_EPOCH, remaining: [] };
     this.ctx.shuttingDownBrokerIds.add(brokerId);
     this.log.info(`Shutting down broker ${brokerId}`);
+    // Replicated partitions with leader info, not being deleted.
+    const toActOn = this.ctx
+      .partitionsOnBroker(brokerId)
+      .filter(
+        (tp) =>
+          this.ctx.assignment(tp.topic, tp.partition)!.replicas.length > 1 &&
+          this.ctx.state(tp.topic, tp.partition) !== undefined &&
+          !this.ctx.topicsToBeDeleted.has(tp.topic),
+      );
+    const led = toActOn.filter((tp) => this.ctx.state(tp.topic, tp.partition)!.leader === brokerId);
+    const followed = toActOn.filter((tp) => this.ctx.state(tp.topic, tp.partition)!.leader !== brokerId);
+    await this.partitionStateMachine.handleStateChanges(led, 'OnlinePartition', {
+      kind: 'controlledShutdown',
+    });
     const batch = this.newBatch();
-    for (const tp of this.ctx.partitionsOnBroker(brokerId)) {
-      const a = this.ctx.assignment(tp.topic, tp.partition)!;
-      const s = this.ctx.state(tp.topic, tp.partition);
-      if (!s || a.replicas.length <= 1 || this.ctx.topicsToBeDeleted.has(tp.topic)) continue;
-      if (s.leader === brokerId) {
-        await this.electLeader(
-          tp,
-          batch,
-          (cur, assignment) =>
-            controlledShutdownPartitionLeaderElection(
-              assignment,
-              cur.isr,
-              (id) => this.ctx.isLiveOrShuttingDown(id),
-              this.ctx.shuttingDownBrokerIds,
-              cur.leaderRecoveryState,
-            ),
-          (assignment) => assignment.filter((r) => this.ctx.isLiveOrShuttingDown(r)),
-          'controlled shutdown',
-        );
-      } else {
-        batch.addStopReplica(brokerId, tp.topic, tp.partition, false);
-      }
-    }
+    for (const tp of followed) batch.addStopReplica(brokerId, tp.topic, tp.partition, false);
     batch.send();
-    const followerBatch = this.newBatch();
-    await this.removeReplicaFromIsrWhereFollower(brokerId, followerBatch);
-    followerBatch.send();
+    // Followers leave the ISR and the leaders hear of it.
+    await this.replicaStateMachine.handleStateChanges(
+      followed.map((tp) => ({ ...tp, replica: brokerId })),
+      'OfflineReplica',
+    );
     const remaining = this.ctx
       .partitionsLedBy(brokerId)
       .filter(
@@ -870,47 +919,6 @@ export class KafkaController {
           !this.ctx.topicsToBeDeleted.has(tp.topic),
       );
     return { errorCode: ErrorCode.NONE, remaining };
-  }
-
-  private async removeReplicaFromIsrWhereFollower(
-    brokerId: number,
-    batch: ControllerRequestBatch,
-  ): Promise<void> {
-    for (const tp of this.ctx.partitionsOnBroker(brokerId)) {
-      const s = this.ctx.state(tp.topic, tp.partition);
-      const a = this.ctx.assignment(tp.topic, tp.partition)!;
-      if (
-        !s ||
-        s.leader === brokerId ||
-        a.replicas.length <= 1 ||
-        !s.isr.includes(brokerId) ||
-        s.isr.length <= 1
-      )
-        continue;
-      try {
-        const ns = await this.writeState(
-          tp,
-          {
-            ...s,
-            isr: s.isr.filter((r) => r !== brokerId),
-            leaderEpoch: s.leaderEpoch + 1,
-            controllerEpoch: this.ctx.epoch,
-          },
-          s.partitionEpoch,
-        );
-        this.stateChangeLog.info(
-          `Removed shutting-down broker ${brokerId} from the ISR of ${tp.topic}-${tp.partition}: [${ns.isr.join(',')}]`,
-        );
-        batch.addLeaderAndIsr(
-          a.replicas.filter((r) => r !== brokerId && this.ctx.isLiveOrShuttingDown(r)),
-          tp.topic,
-          tp.partition,
-          false,
-        );
-      } catch (e) {
-        if (!(e instanceof ZkError && e.isBadVersion)) throw e;
-      }
-    }
   }
 
   /**
@@ -924,44 +932,32 @@ export class KafkaController {
   ): Promise<Array<TP & { errorCode: number; errorMessage: string | null }> | null> {
     return this.enqueue('ReplicaLeaderElection', async () => {
       if (!this.isActive) return null;
-      const batch = this.newBatch();
       const out = [];
+      const toElect: TP[] = [];
       for (const tp of partitions ?? this.ctx.allPartitions()) {
         const res = { ...tp, errorCode: ErrorCode.NONE as number, errorMessage: null as string | null };
         out.push(res);
         const s = this.ctx.state(tp.topic, tp.partition);
         const a = this.ctx.assignment(tp.topic, tp.partition);
-        if (!s || !a) {
-          res.errorCode = ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
-          continue;
-        }
-        if (this.ctx.topicsToBeDeleted.has(tp.topic)) {
-          res.errorCode = ErrorCode.INVALID_TOPIC_EXCEPTION;
-          continue;
-        }
-        if (type === 0) {
-          if (s.leader === a.replicas[0]) {
-            res.errorCode = ErrorCode.ELECTION_NOT_NEEDED;
-            continue;
-          }
-          const r = await this.electPreferred(tp, batch, 'preferred replica election');
-          if (!r) {
-            res.errorCode = ErrorCode.PREFERRED_LEADER_NOT_AVAILABLE;
-            res.errorMessage = `Failed to elect leader for partition ${tp.topic}-${tp.partition} under strategy PreferredReplicaPartitionLeaderElectionStrategy`;
-          }
-        } else {
-          if (s.leader >= 0 && this.ctx.isLive(s.leader)) {
-            res.errorCode = ErrorCode.ELECTION_NOT_NEEDED;
-            continue;
-          }
-          const r = await this.electOffline(tp, batch, true, 'unclean election');
-          if (!r) {
-            res.errorCode = ErrorCode.ELIGIBLE_LEADERS_NOT_AVAILABLE;
-            res.errorMessage = `Failed to elect leader for partition ${tp.topic}-${tp.partition} under strategy OfflinePartitionLeaderElectionStrategy(true)`;
-          }
+        if (!s || !a) res.errorCode = ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
+        else if (this.ctx.topicsToBeDeleted.has(tp.topic)) res.errorCode = ErrorCode.INVALID_TOPIC_EXCEPTION;
+        else if (type === 0 ? s.leader === a.replicas[0] : s.leader >= 0 && this.ctx.isLive(s.leader))
+          res.errorCode = ErrorCode.ELECTION_NOT_NEEDED;
+        else toElect.push(tp);
+      }
+      const results = await this.partitionStateMachine.handleStateChanges(
+        toElect,
+        'OnlinePartition',
+        type === 0 ? { kind: 'preferred' } : { kind: 'offline', allowUnclean: true },
+      );
+      for (const res of out) {
+        const r = results.get(tpKey(res.topic, res.partition));
+        if (r && 'error' in r) {
+          res.errorCode =
+            type === 0 ? ErrorCode.PREFERRED_LEADER_NOT_AVAILABLE : ErrorCode.ELIGIBLE_LEADERS_NOT_AVAILABLE;
+          res.errorMessage = r.error;
         }
       }
-      batch.send();
       return out;
     }).then((r) => r ?? null);
   }
@@ -1057,23 +1053,24 @@ export class KafkaController {
     );
   }
 
-  /** Stops and deletes replicas (OfflineReplica → ReplicaDeletionStarted) of one partition. */
-  private async stopAndDeleteReplicas(
-    tp: TP,
-    replicas: number[],
-    batch: ControllerRequestBatch,
-  ): Promise<void> {
-    for (const r of replicas) {
-      batch.addStopReplica(r, tp.topic, tp.partition, false);
-      await this.removeReplicaFromPartitionIsr(tp, r, batch);
-      batch.addStopReplica(r, tp.topic, tp.partition, true);
-    }
+  /**
+   * Kafka's stopRemovedReplicasOfReassignedPartition: the replicas go OfflineReplica (out of the
+   * ISR), ReplicaDeletionStarted (StopReplica delete), ReplicaDeletionSuccessful, NonExistent.
+   */
+  private async stopRemovedReplicas(tp: TP, replicas: number[]): Promise<void> {
+    if (replicas.length === 0) return;
+    const rs = replicas.map((replica) => ({ ...tp, replica }));
+    await this.replicaStateMachine.handleStateChanges(rs, 'OfflineReplica');
+    await this.replicaStateMachine.handleStateChanges(rs, 'ReplicaDeletionStarted');
+    await this.replicaStateMachine.handleStateChanges(rs, 'ReplicaDeletionSuccessful');
+    await this.replicaStateMachine.handleStateChanges(rs, 'NonExistentReplica');
   }
 
   private async onPartitionReassignment(tp: TP, target: number[]): Promise<void> {
+    // While a reassignment is in progress, deletion is not allowed.
+    this.markTopicIneligibleForDeletion([tp.topic], 'topic reassignment in progress');
     const current = this.ctx.assignment(tp.topic, tp.partition)!;
     const next = reassignmentState(originOf(current), target);
-    const batch = this.newBatch();
     // Phase U: ZooKeeper first, so a new controller can resume.
     const changed =
       next.replicas.join(',') !== current.replicas.join(',') ||
@@ -1087,8 +1084,8 @@ export class KafkaController {
         `Updated assignment for ${tp.topic}-${tp.partition}: replicas [${next.replicas.join(',')}], adding [${next.addingReplicas.join(',')}], removing [${next.removingReplicas.join(',')}]`,
       );
     }
-    if (dropped.length > 0) await this.stopAndDeleteReplicas(tp, dropped, batch);
-    batch.send();
+    // Replicas a cancelled or replaced reassignment was adding.
+    await this.stopRemovedReplicas(tp, dropped);
     await this.maybeCompleteReassignment(tp, true);
   }
 
@@ -1101,78 +1098,77 @@ export class KafkaController {
     this.ctx.partitionStates.set(tpKey(tp.topic, tp.partition), state);
     const target = targetOf(a);
     if (isReassigning(a) && !target.every((r) => state.isr.includes(r))) {
-      if (started) await this.reassignmentPhaseA(tp, a, state);
+      if (started) await this.reassignmentPhaseA(tp, a);
       return;
     }
     await this.reassignmentPhaseB(tp, a);
   }
 
-  /** Phase A: epoch bump; LeaderAndIsr to the origin replicas and (IsNew) the adding ones. */
-  private async reassignmentPhaseA(
-    tp: TP,
-    a: ReplicaAssignment,
-    state: LeaderIsrAndControllerEpoch,
-  ): Promise<void> {
-    const batch = this.newBatch();
-    try {
-      await this.writeState(
-        tp,
-        { ...state, leaderEpoch: state.leaderEpoch + 1, controllerEpoch: this.ctx.epoch },
-        state.partitionEpoch,
-      );
-    } catch (e) {
-      if (!(e instanceof ZkError && e.isBadVersion)) throw e;
-      return this.maybeCompleteReassignment(tp, true);
+  /**
+   * Kafka's updateLeaderEpochAndSendRequest: leader epoch + 1 (conditional, re-read on
+   * BADVERSION), then LeaderAndIsr to `recipients`. False when the state is not ours to change.
+   */
+  private async updateLeaderEpochAndSendRequest(tp: TP, recipients: number[]): Promise<boolean> {
+    for (let attempt = 0; attempt < 10; attempt++) {
+      const cur = await this.zkClient.getPartitionState(tp.topic, tp.partition);
+      if (!cur || cur.controllerEpoch > this.ctx.epoch) return false;
+      try {
+        const s = await this.writeState(
+          tp,
+          { ...cur, leaderEpoch: cur.leaderEpoch + 1, controllerEpoch: this.ctx.epoch },
+          cur.partitionEpoch,
+        );
+        const batch = this.newBatch();
+        batch.addLeaderAndIsr(recipients, tp.topic, tp.partition, false);
+        batch.send();
+        this.stateChangeLog.info(
+          `Sent LeaderAndIsr request ${leaderIsrAndControllerEpochString(s)} with new replica assignment [${recipients.join(',')}] to leader ${s.leader} for partition being reassigned ${tp.topic}-${tp.partition}`,
+        );
+        return true;
+      } catch (e) {
+        if (!(e instanceof ZkError && e.isBadVersion)) throw e;
+      }
     }
-    batch.addLeaderAndIsr(originOf(a), tp.topic, tp.partition, false);
-    batch.addLeaderAndIsr(a.addingReplicas, tp.topic, tp.partition, true);
-    batch.send();
+    return false;
+  }
+
+  /** Phase A: epoch bump with LeaderAndIsr to every replica; the adding ones → NewReplica. */
+  private async reassignmentPhaseA(tp: TP, a: ReplicaAssignment): Promise<void> {
+    await this.updateLeaderEpochAndSendRequest(tp, a.replicas);
+    await this.replicaStateMachine.handleStateChanges(
+      a.addingReplicas.map((replica) => ({ ...tp, replica })),
+      'NewReplica',
+    );
   }
 
   /** Phase B: the target is in the ISR — move leadership into it, drop the removed replicas. */
   private async reassignmentPhaseB(tp: TP, a: ReplicaAssignment): Promise<void> {
     const target = targetOf(a);
     const removing = a.removingReplicas;
-    const final: ReplicaAssignment = { replicas: target, addingReplicas: [], removingReplicas: [] };
-    this.ctx.assignments.get(tp.topic)!.set(tp.partition, final);
-    const batch = this.newBatch();
+    // B1: the adding replicas are online.
+    await this.replicaStateMachine.handleStateChanges(
+      a.addingReplicas.map((replica) => ({ ...tp, replica })),
+      'OnlineReplica',
+    );
+    // B2: RS = TRS in memory.
+    this.ctx.assignments.get(tp.topic)!.set(tp.partition, {
+      replicas: target,
+      addingReplicas: [],
+      removingReplicas: [],
+    });
+    // B3: a leader outside the target (or dead) is replaced; a live one just gets a new epoch.
     const cur = this.ctx.state(tp.topic, tp.partition)!;
-    if (!target.includes(cur.leader) || !this.ctx.isLive(cur.leader)) {
-      await this.electLeader(
-        tp,
-        batch,
-        (c) => {
-          const leader = target.find((r) => this.ctx.isLive(r) && c.isr.includes(r));
-          return leader === undefined
-            ? null
-            : { leader, isr: c.isr, leaderRecoveryState: c.leaderRecoveryState };
-        },
-        () => target,
-        'reassignment',
-      );
-    } else {
-      try {
-        await this.writeState(
-          tp,
-          { ...cur, leaderEpoch: cur.leaderEpoch + 1, controllerEpoch: this.ctx.epoch },
-          cur.partitionEpoch,
-        );
-        batch.addLeaderAndIsr(target, tp.topic, tp.partition, false);
-      } catch (e) {
-        if (!(e instanceof ZkError && e.isBadVersion)) throw e;
-      }
-    }
-    for (const r of removing) {
-      batch.addStopReplica(r, tp.topic, tp.partition, false);
-      await this.removeReplicaFromPartitionIsr(tp, r, batch);
-      batch.addStopReplica(r, tp.topic, tp.partition, true);
-    }
+    if (!target.includes(cur.leader) || !this.ctx.isReplicaOnline(cur.leader))
+      await this.partitionStateMachine.handleStateChanges([tp], 'OnlinePartition', { kind: 'reassign' });
+    else await this.updateLeaderEpochAndSendRequest(tp, target);
+    // B4/B5: the removed replicas go offline and are deleted.
+    await this.stopRemovedReplicas(tp, removing);
+    // B6-B8
     await this.writeTopicAssignment(tp.topic);
-    batch.addUpdateMetadata([...this.ctx.liveBrokers.keys()], [tp]);
-    batch.send();
+    this.sendUpdateMetadata([...this.ctx.liveBrokers.keys()], [tp]);
     await this.removeFromZkReassignment([tp], target);
     this.log.info(`Completed reassignment of ${tp.topic}-${tp.partition} to [${target.join(',')}]`);
-    if (this.ctx.topicsToBeDeleted.has(tp.topic)) await this.resumeDeletions();
+    await this.resumeDeletionForTopics([tp.topic]);
   }
 
   /** After an accepted AlterPartition: a reassignment may now be complete. */
@@ -1273,19 +1269,22 @@ export class KafkaController {
       l.push(tp);
       byPreferred.set(preferred, l);
     }
-    const toElect: TP[] = [];
     for (const [preferred, tps] of byPreferred) {
-      const notLed = tps.filter((tp) => this.ctx.state(tp.topic, tp.partition)?.leader !== preferred);
+      const notLed = tps.filter((tp) => {
+        const s = this.ctx.state(tp.topic, tp.partition);
+        return s !== undefined && s.leader !== preferred;
+      });
       const ratio = notLed.length / tps.length;
-      if (ratio > this.cfg.leaderImbalancePerBrokerPercentage / 100 && this.ctx.isLive(preferred))
-        toElect.push(
-          ...notLed.filter((tp) => this.ctx.state(tp.topic, tp.partition)?.isr.includes(preferred)),
-        );
+      if (ratio <= this.cfg.leaderImbalancePerBrokerPercentage / 100) continue;
+      const candidates = notLed.filter(
+        (tp) =>
+          this.ctx.isReplicaOnline(preferred) &&
+          this.ctx.state(tp.topic, tp.partition)!.isr.includes(preferred),
+      );
+      await this.partitionStateMachine.handleStateChanges(candidates, 'OnlinePartition', {
+        kind: 'preferred',
+      });
     }
-    if (toElect.length === 0) return;
-    const batch = this.newBatch();
-    for (const tp of toElect) await this.electPreferred(tp, batch, 'auto preferred replica election');
-    batch.send();
   }
 }
 

@@ -53,6 +53,35 @@ import type { ApiHandler } from './api-handler';
 import type { KafkaConfig } from './kafka-config';
 import type { ReplicaManager } from './replica-manager';
 
+/**
+ * The controller's hook on dynamic configs (Kafka: TopicConfigHandler calls
+ * KafkaController.enableTopicUncleanLeaderElection when a topic's config says
+ * unclean.leader.election.enable=true; DynamicLogConfig calls enableDefaultUncleanLeaderElection
+ * when the broker default turns it on). Listeners are registered per broker id.
+ */
+export interface UncleanLeaderElectionListener {
+  topicUncleanLeaderElectionEnabled(topic: string): void;
+  defaultUncleanLeaderElectionEnabled(): void;
+}
+
+const uncleanListeners = new Map<number, Set<UncleanLeaderElectionListener>>();
+
+/** Registers `l` for the ConfigManager of broker `brokerId`; returns the unregister function. */
+export function addUncleanLeaderElectionListener(
+  brokerId: number,
+  l: UncleanLeaderElectionListener,
+): () => void {
+  let set = uncleanListeners.get(brokerId);
+  if (!set) uncleanListeners.set(brokerId, (set = new Set()));
+  set.add(l);
+  return () => {
+    set.delete(l);
+    if (set.size === 0 && uncleanListeners.get(brokerId) === set) uncleanListeners.delete(brokerId);
+  };
+}
+
+const isTrue = (v: string | undefined): boolean => (v ?? '').trim().toLowerCase() === 'true';
+
 /** Kafka's ZkConfigManager change expiration: 15 minutes. */
 export const CONFIG_CHANGE_EXPIRATION_MS = 15 * 60 * 1000;
 
@@ -397,6 +426,8 @@ export class ConfigManager extends EventEmitter {
     if (!bootstrap) this.log.info(`Processed topic config change for ${topic}: ${JSON.stringify(overrides)}`);
     this.emit('topicConfigChanged', topic, overrides);
     if (throttleChanged) this.emit('throttleChanged');
+    if (!bootstrap && isTrue(overrides['unclean.leader.election.enable']))
+      for (const l of uncleanListeners.get(this.o.brokerId) ?? []) l.topicUncleanLeaderElectionEnabled(topic);
   }
 
   /** Applies a topic's LogConfig to its logs and to the partitions the replica manager hosts. */
@@ -454,6 +485,9 @@ export class ConfigManager extends EventEmitter {
     }
     this.log.info(`Processed broker config change for ${entity}: ${JSON.stringify(config)}`);
     this.emit('brokerConfigChanged', entity);
+    const unclean = 'unclean.leader.election.enable';
+    if (!isTrue(before[unclean]) && isTrue(after[unclean]))
+      for (const l of uncleanListeners.get(this.o.brokerId) ?? []) l.defaultUncleanLeaderElectionEnabled();
   }
 
   // ---- AlterConfigs / IncrementalAlterConfigs --------------------------------------------------
