@@ -41,6 +41,7 @@ import {
   PartitionStateStore,
 } from './partition-state-machine';
 import { ReplicaStateMachine } from './replica-state-machine';
+import { TopicDeletionManager } from './topic-deletion-manager';
 
 export class ControllerMovedError extends Error {}
 
@@ -75,6 +76,7 @@ export class KafkaController {
   private readonly brokerId: number;
   private readonly partitionStateMachine: PartitionStateMachine;
   private readonly replicaStateMachine: ReplicaStateMachine;
+  private readonly deletion: TopicDeletionManager;
   private readonly removeConfigListener: () => void;
 
   constructor(
@@ -99,6 +101,15 @@ export class KafkaController {
     this.replicaStateMachine = new ReplicaStateMachine({
       ...deps,
       onStopReplicaResponse: (b, r, parts) => this.onStopReplicaResponse(b, r, parts),
+    });
+    this.deletion = new TopicDeletionManager({
+      ctx: this.ctx,
+      partitionStateMachine: this.partitionStateMachine,
+      replicaStateMachine: this.replicaStateMachine,
+      deleteTopicEnable: cfg.deleteTopicEnable,
+      log: this.log,
+      sendUpdateMetadata: (brokers, partitions) => this.sendUpdateMetadata(brokers, partitions),
+      deleteTopicZNodes: (topic) => this.zkClient.deleteTopicZNodes(topic, this.fence),
     });
     // Kafka's TopicConfigHandler / DynamicLogConfig call enableTopicUncleanLeaderElection /
     // enableDefaultUncleanLeaderElection on the controller when the config turns it on.
@@ -305,7 +316,7 @@ export class KafkaController {
     // Reassignments: the legacy znode's first, then every partition still moving.
     await this.processZkReassignment();
     await this.resumeReassignments();
-    await this.resumeDeletions();
+    await this.deletion.resumeDeletions();
     if (this.cfg.autoLeaderRebalanceEnable)
       this.scheduleAutoLeaderRebalanceTask(FIRST_REBALANCE_CHECK_DELAY_MS);
     this.log.info(`Ready to serve as the new controller with epoch ${this.ctx.epoch}`);
@@ -472,7 +483,7 @@ export class KafkaController {
       this.log.info(
         `Some replicas for topics scheduled for deletion ${[...deleting].join(',')} are on the newly restarted brokers ${ids.join(',')}. Signaling restart of topic deletion for these topics`,
       );
-      await this.resumeDeletionForTopics([...deleting]);
+      await this.deletion.resumeDeletionForTopics([...deleting]);
     }
   }
 
@@ -498,7 +509,7 @@ export class KafkaController {
     );
     const results = await this.partitionStateMachine.triggerOnlinePartitionStateChange();
     await this.replicaStateMachine.handleStateChanges(notForDeletion, 'OfflineReplica');
-    if (forDeletion.length > 0) await this.failReplicaDeletion(forDeletion);
+    if (forDeletion.length > 0) await this.deletion.failReplicaDeletion(forDeletion);
     // Nothing changed leadership or ISRs: the brokers still have to learn the broker list.
     if (notForDeletion.length === 0 && [...results.values()].every((r) => 'error' in r))
       this.sendUpdateMetadata([...this.ctx.liveBrokers.keys()], []);
@@ -557,7 +568,7 @@ export class KafkaController {
     }
   }
 
-  // ---- topic deletion (Kafka's TopicDeletionManager) -----------------------------------------
+  // ---- topic deletion (topic-deletion-manager.ts) ------------------------------------------------
 
   private async processTopicDeletion(): Promise<void> {
     if (!this.isActive) return;
@@ -579,176 +590,31 @@ export class KafkaController {
     if (queued.length === 0) return;
     this.log.info(`Starting topic deletion for topics ${queued.join(',')}`);
     for (const t of queued) this.ctx.topicsToBeDeleted.add(t);
-    this.markTopicIneligibleForDeletion(
+    this.deletion.markTopicIneligibleForDeletion(
       queued.filter((t) => [...this.ctx.assignments.get(t)!.values()].some(isReassigning)),
       'topic reassignment in progress',
     );
-    await this.resumeDeletions();
-  }
-
-  private markTopicIneligibleForDeletion(topics: string[], reason: string): void {
-    const halted = topics.filter((t) => this.ctx.topicsToBeDeleted.has(t));
-    if (halted.length === 0) return;
-    for (const t of halted) this.ctx.topicsIneligibleForDeletion.add(t);
-    this.log.info(`Halted deletion of topics ${halted.join(',')} due to ${reason}`);
-  }
-
-  private async resumeDeletionForTopics(topics: string[]): Promise<void> {
-    const resumed = topics.filter((t) => this.ctx.topicsToBeDeleted.has(t));
-    if (resumed.length === 0) return;
-    for (const t of resumed) this.ctx.topicsIneligibleForDeletion.delete(t);
-    await this.resumeDeletions();
-  }
-
-  private isTopicEligibleForDeletion(topic: string): boolean {
-    return (
-      this.ctx.topicsToBeDeleted.has(topic) &&
-      !this.ctx.isAnyReplicaInState(topic, 'ReplicaDeletionStarted') &&
-      !this.ctx.topicsIneligibleForDeletion.has(topic)
-    );
+    await this.deletion.enqueueTopicsForDeletion(queued);
   }
 
   /**
-   * Kafka's resumeDeletions: topics whose replicas are all deleted are completed; those with
-   * failed replicas (ReplicaDeletionIneligible, none in flight) get them back to OfflineReplica;
-   * eligible topics (nothing in flight, not on hold) (re)start deletion.
-   */
-  private async resumeDeletions(): Promise<void> {
-    const queued = [...this.ctx.topicsToBeDeleted];
-    if (queued.length > 0) this.log.info(`Handling deletion for topics ${queued.join(',')}`);
-    const retry: string[] = [];
-    const eligible: string[] = [];
-    for (const topic of queued) {
-      if (this.ctx.areAllReplicasInState(topic, 'ReplicaDeletionSuccessful')) {
-        await this.completeDeleteTopic(topic);
-        this.log.info(`Deletion of topic ${topic} successfully completed`);
-        continue;
-      }
-      if (
-        !this.ctx.isAnyReplicaInState(topic, 'ReplicaDeletionStarted') &&
-        this.ctx.isAnyReplicaInState(topic, 'ReplicaDeletionIneligible')
-      )
-        retry.push(topic);
-      if (this.isTopicEligibleForDeletion(topic)) {
-        this.log.info(`Deletion of topic ${topic} (re)started`);
-        eligible.push(topic);
-      }
-    }
-    if (retry.length > 0) {
-      this.log.info(
-        `Retrying deletion of topics ${retry.join(',')} since replicas were not successfully deleted`,
-      );
-      await this.replicaStateMachine.handleStateChanges(
-        retry.flatMap((t) => this.ctx.replicasInState(t, 'ReplicaDeletionIneligible')),
-        'OfflineReplica',
-      );
-    }
-    if (eligible.length > 0) await this.onTopicDeletion(eligible);
-  }
-
-  /** Partitions Offline → NonExistent (first time only), LeaderDuringDelete to all, replicas deleted. */
-  private async onTopicDeletion(topics: string[]): Promise<void> {
-    const unseen = topics.filter((t) => !this.ctx.topicsWithDeletionStarted.has(t));
-    if (unseen.length > 0) {
-      const parts = this.ctx.allPartitions().filter((tp) => unseen.includes(tp.topic));
-      await this.partitionStateMachine.handleStateChanges(parts, 'OfflinePartition');
-      await this.partitionStateMachine.handleStateChanges(parts, 'NonExistentPartition');
-      for (const t of unseen) this.ctx.topicsWithDeletionStarted.add(t);
-    }
-    // Brokers stop serving the topics (UpdateMetadata with leader -2).
-    this.sendUpdateMetadata(
-      [...this.ctx.liveBrokers.keys()],
-      this.ctx.allPartitions().filter((tp) => topics.includes(tp.topic)),
-    );
-    await this.onPartitionDeletion(topics);
-  }
-
-  /** Dead replicas → ReplicaDeletionIneligible; live ones not yet deleted → Offline → DeletionStarted. */
-  private async onPartitionDeletion(topics: string[]): Promise<void> {
-    const dead: PartitionAndReplica[] = [];
-    const retry: PartitionAndReplica[] = [];
-    const withDead: string[] = [];
-    for (const topic of topics) {
-      const replicas = this.ctx.replicasForTopic(topic);
-      const deadOfTopic = replicas.filter((r) => !this.ctx.isReplicaOnline(r.replica));
-      dead.push(...deadOfTopic);
-      retry.push(
-        ...replicas.filter(
-          (r) =>
-            this.ctx.isReplicaOnline(r.replica) && this.ctx.replicaState(r) !== 'ReplicaDeletionSuccessful',
-        ),
-      );
-      if (deadOfTopic.length > 0) withDead.push(topic);
-    }
-    await this.replicaStateMachine.handleStateChanges(dead, 'ReplicaDeletionIneligible');
-    await this.replicaStateMachine.handleStateChanges(retry, 'OfflineReplica');
-    await this.replicaStateMachine.handleStateChanges(retry, 'ReplicaDeletionStarted');
-    this.markTopicIneligibleForDeletion(withDead, 'offline replicas');
-  }
-
-  /**
-   * A StopReplica(delete) response (from the channel, outside the event queue): per-partition
-   * errors (or a top-level one) fail those replicas' deletion, the rest succeeded. A broker that
-   * does not serve StopReplica at all (null) drops the replicas with the topic's metadata.
+   * A StopReplica(delete) response (from the channel, outside the event queue): handled as
+   * Kafka's TopicDeletionStopReplicaResponseReceived event.
    */
   private onStopReplicaResponse(
     brokerId: number,
     response: unknown,
     partitions: Array<TP & { deletePartition: boolean }>,
   ): void {
-    const deleting = partitions.filter(
-      (p) => p.deletePartition && this.ctx.topicsWithDeletionStarted.has(p.topic),
-    );
-    if (deleting.length === 0) return;
-    const r = response as StopReplicaResponse | null;
-    const errorOf = (tp: TP): number => {
-      if (!r) return ErrorCode.NONE;
-      if (r.errorCode !== ErrorCode.NONE) return r.errorCode;
-      return (
-        r.partitionErrors.find((e) => e.topicName === tp.topic && e.partitionIndex === tp.partition)
-          ?.errorCode ?? ErrorCode.NONE
-      );
-    };
-    const failed = deleting.filter((tp) => errorOf(tp) !== ErrorCode.NONE);
-    const done = deleting.filter((tp) => errorOf(tp) === ErrorCode.NONE);
     const term = this.term;
     void this.enqueue('TopicDeletionStopReplicaResponseReceived', async () => {
       if (!this.isActive || term !== this.term) return;
-      if (failed.length > 0) {
-        this.log.warn(
-          `Deletion failed for replicas ${failed.map((tp) => `${tp.topic}-${tp.partition} (error ${errorOf(tp)})`).join(',')} on broker ${brokerId}`,
-        );
-        await this.failReplicaDeletion(failed.map((tp) => ({ ...tp, replica: brokerId })));
-      }
-      if (done.length > 0)
-        await this.completeReplicaDeletion(done.map((tp) => ({ ...tp, replica: brokerId })));
+      await this.deletion.stopReplicaResponseReceived(
+        brokerId,
+        response as StopReplicaResponse | null,
+        partitions,
+      );
     });
-  }
-
-  private async completeReplicaDeletion(replicas: PartitionAndReplica[]): Promise<void> {
-    const deleted = replicas.filter((r) => this.ctx.topicsToBeDeleted.has(r.topic));
-    await this.replicaStateMachine.handleStateChanges(deleted, 'ReplicaDeletionSuccessful');
-    await this.resumeDeletions();
-  }
-
-  /** Failed replicas → ReplicaDeletionIneligible; their topics wait (retried on resume). */
-  private async failReplicaDeletion(replicas: PartitionAndReplica[]): Promise<void> {
-    if (!this.cfg.deleteTopicEnable) return;
-    const failed = replicas.filter((r) => this.ctx.topicsToBeDeleted.has(r.topic));
-    if (failed.length === 0) return;
-    await this.replicaStateMachine.handleStateChanges(failed, 'ReplicaDeletionIneligible');
-    this.markTopicIneligibleForDeletion([...new Set(failed.map((r) => r.topic))], 'failed replica deletion');
-    await this.resumeDeletions();
-  }
-
-  /** Every replica deleted: replicas → NonExistent, znodes removed (fenced), topic forgotten. */
-  private async completeDeleteTopic(topic: string): Promise<void> {
-    await this.replicaStateMachine.handleStateChanges(
-      this.ctx.replicasInState(topic, 'ReplicaDeletionSuccessful'),
-      'NonExistentReplica',
-    );
-    await this.zkClient.deleteTopicZNodes(topic, this.fence);
-    this.ctx.removeTopic(topic);
   }
 
   // ---- requests from brokers ---------------------------------------------------------------
@@ -1068,7 +934,7 @@ export class KafkaController {
 
   private async onPartitionReassignment(tp: TP, target: number[]): Promise<void> {
     // While a reassignment is in progress, deletion is not allowed.
-    this.markTopicIneligibleForDeletion([tp.topic], 'topic reassignment in progress');
+    this.deletion.markTopicIneligibleForDeletion([tp.topic], 'topic reassignment in progress');
     const current = this.ctx.assignment(tp.topic, tp.partition)!;
     const next = reassignmentState(originOf(current), target);
     // Phase U: ZooKeeper first, so a new controller can resume.
@@ -1168,7 +1034,7 @@ export class KafkaController {
     this.sendUpdateMetadata([...this.ctx.liveBrokers.keys()], [tp]);
     await this.removeFromZkReassignment([tp], target);
     this.log.info(`Completed reassignment of ${tp.topic}-${tp.partition} to [${target.join(',')}]`);
-    await this.resumeDeletionForTopics([tp.topic]);
+    await this.deletion.resumeDeletionForTopics([tp.topic]);
   }
 
   /** After an accepted AlterPartition: a reassignment may now be complete. */
