@@ -214,68 +214,80 @@ test('ElectLeaders PREFERRED moves leadership to the preferred replica', async (
   );
 });
 
-test('the only ISR member dies: OfflinePartition (leader -1); unclean.leader.election.enable=true on the topic elects the out-of-sync replica at once', async () => {
+test('the only ISR member dies: OfflinePartition (leader -1); enabling unclean.leader.election.enable (topic, then broker default) elects the out-of-sync replica at once', async () => {
   const ctrl = await controllerId();
   const [a, b] = [0, 1, 2].filter((id) => id !== ctrl);
-  await createTopic(['--topic', 'lonely', '--replica-assignment', `${a}:${b}`]);
-  await waitForFullIsr('lonely', 1, 2);
-  expect((await state('lonely'))!.leader).toBe(a);
+  const topics = ['lonely', 'lonely2'];
+  for (const t of topics) {
+    await createTopic(['--topic', t, '--replica-assignment', `${a}:${b}`]);
+    await waitForFullIsr(t, 1, 2);
+    expect((await state(t))!.leader).toBe(a);
+  }
 
   // The follower leaves (controlled shutdown: out of the ISR), then the leader, the last ISR member.
   expect(await cluster.brokers[b].stop()).toBe(0);
-  await waitFor(async () => (await state('lonely'))!.isr.join(',') === `${a}`, {
-    timeoutMs: 15_000,
-    message: 'ISR [a]',
-  });
+  for (const t of topics)
+    await waitFor(async () => (await state(t))!.isr.join(',') === `${a}`, {
+      timeoutMs: 15_000,
+      message: `ISR [a] for ${t}`,
+    });
   const epochBeforeDeath = (await state('lonely'))!.leader_epoch;
   await cluster.brokers[a].stop();
-  await waitFor(async () => (await state('lonely'))!.leader === -1, {
-    timeoutMs: 15_000,
-    message: 'leader -1 in ZooKeeper',
-  });
+  for (const t of topics)
+    await waitFor(async () => (await state(t))!.leader === -1, {
+      timeoutMs: 15_000,
+      message: `leader -1 in ZooKeeper for ${t}`,
+    });
   const offline = (await state('lonely'))!;
   expect(offline.isr).toEqual([a]); // the last member stays in the ISR
   expect(offline.leader_epoch).toBe(epochBeforeDeath + 1); // one bump, not two
 
-  // The out-of-sync replica comes back: no clean leader, the partition stays offline.
+  // The out-of-sync replica comes back: no clean leader, the partitions stay offline.
   await cluster.brokers[b].restart();
   await waitFor(
-    async () => (await zkc.exists(`/brokers/ids/${b}`)) && (await metadata(ctrl, 'lonely')).leader === -1,
+    async () => (await zkc.exists(`/brokers/ids/${b}`)) && (await metadata(b, 'lonely')).leader === -1,
     {
       timeoutMs: 15_000,
-      message: 'broker b registered',
+      message: 'broker b back with the metadata',
     },
   );
   await new Promise((r) => setTimeout(r, 500));
-  expect((await state('lonely'))!.leader).toBe(-1);
-  expect((await metadata(ctrl, 'lonely')).leader).toBe(-1);
-  expect((await metadata(b, 'lonely')).leader).toBe(-1);
+  for (const t of topics) {
+    expect((await state(t))!.leader).toBe(-1);
+    expect((await metadata(ctrl, t)).leader).toBe(-1);
+    expect((await metadata(b, t)).leader).toBe(-1);
+  }
   const log = stateChangeLog(ctrl);
   expect(log).toContain('Changed partition lonely-0 state from OnlinePartition to OfflinePartition');
   expect(log).toMatch(
     /failed to change state for partition lonely-0 from OfflinePartition to OnlinePartition\n.*Failed to elect leader for partition lonely-0 under strategy OfflinePartitionLeaderElectionStrategy\(false\)/,
   );
 
-  const started = Date.now();
-  const r = await runSamsa([
-    'configs',
-    '--bootstrap-server',
-    cluster.brokers[ctrl].bootstrap,
-    '--alter',
+  const configs = async (...args: string[]) => {
+    const r = await runSamsa([
+      'configs',
+      '--bootstrap-server',
+      cluster.brokers[ctrl].bootstrap,
+      '--alter',
+      ...args,
+    ]);
+    expect(r.code).toBe(0);
+  };
+  // The topic's own config: only its partition is elected.
+  let started = Date.now();
+  await configs(
     '--entity-type',
     'topics',
     '--entity-name',
     'lonely',
     '--add-config',
     'unclean.leader.election.enable=true',
-  ]);
-  expect(r.code).toBe(0);
+  );
   await waitFor(async () => (await state('lonely'))!.leader === b, {
     timeoutMs: 5_000,
     message: 'the unclean election',
   });
-  const elected = Date.now() - started;
-  expect(elected).toBeLessThan(5_000);
+  expect(Date.now() - started).toBeLessThan(5_000);
   expect((await state('lonely'))!.isr).toEqual([b]);
   await waitFor(async () => (await metadata(ctrl, 'lonely')).leader === b, {
     timeoutMs: 5_000,
@@ -284,6 +296,27 @@ test('the only ISR member dies: OfflinePartition (leader -1); unclean.leader.ele
   expect(stateChangeLog(ctrl)).toMatch(
     new RegExp(
       `Changed partition lonely-0 from OfflinePartition to OnlinePartition with state LeaderAndIsr\\(leader=${b}, .*leaderRecoveryState=RECOVERING`,
+    ),
+  );
+  expect((await state('lonely2'))!.leader).toBe(-1);
+
+  // The dynamic cluster-wide default: every offline partition is retried.
+  started = Date.now();
+  await configs(
+    '--entity-type',
+    'brokers',
+    '--entity-default',
+    '--add-config',
+    'unclean.leader.election.enable=true',
+  );
+  await waitFor(async () => (await state('lonely2'))!.leader === b, {
+    timeoutMs: 5_000,
+    message: 'the unclean election after the broker default changed',
+  });
+  expect(Date.now() - started).toBeLessThan(5_000);
+  expect(stateChangeLog(ctrl)).toMatch(
+    new RegExp(
+      `Changed partition lonely2-0 from OfflinePartition to OnlinePartition with state LeaderAndIsr\\(leader=${b},`,
     ),
   );
   await cluster.brokers[a].restart();
