@@ -86,7 +86,19 @@ export class KafkaController {
     this.brokerId = cfg.brokerId;
     this.ctx = new ControllerContext(cfg.interBrokerListener);
     this.log = getLogger('kafka.controller.KafkaController', `[Controller id=${this.brokerId}]`);
-    this.stateChangeLog = getLogger('state.change.logger', `[Controller id=${this.brokerId}]`);
+    // Kafka's StateChangeLogger.withControllerEpoch: `[Controller id=N epoch=E] `.
+    const withEpoch = () =>
+      getLogger('state.change.logger', `[Controller id=${this.brokerId} epoch=${this.ctx.epoch}]`);
+    const stateChange = (level: 'error' | 'warn' | 'info' | 'debug' | 'trace') => (msg: string) =>
+      withEpoch()[level](msg);
+    this.stateChangeLog = {
+      error: stateChange('error'),
+      warn: stateChange('warn'),
+      info: stateChange('info'),
+      debug: stateChange('debug'),
+      trace: stateChange('trace'),
+      isDebugEnabled: () => withEpoch().isDebugEnabled(),
+    };
     const deps = {
       controllerId: this.brokerId,
       ctx: this.ctx,
