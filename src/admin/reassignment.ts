@@ -33,8 +33,60 @@ export function compareTopicPartitions(a: TopicPartition, b: TopicPartition): nu
   return a.partition - b.partition;
 }
 
-/** Java's Set toString for the duplicates messages: `[1, 2]`. */
+/** Java's List/Set toString: `[1, 2]`. */
 const javaSet = (items: Iterable<unknown>): string => `[${[...items].join(', ')}]`;
+
+// ---- java.util.HashSet iteration order (the tool prints several sets as Java iterates them) ------
+
+/** String.hashCode. */
+export function javaStringHash(s: string): number {
+  let h = 0;
+  for (let i = 0; i < s.length; i++) h = (Math.imul(31, h) + s.charCodeAt(i)) | 0;
+  return h;
+}
+
+/** Integer.hashCode / String.hashCode. */
+export const javaHash = (x: string | number): number => (typeof x === 'number' ? x | 0 : javaStringHash(x));
+
+/** TopicPartition.hashCode: 31 * (31 + partition) + topic.hashCode(). */
+export const topicPartitionHash = (tp: TopicPartition): number =>
+  (Math.imul(31, 31 + tp.partition) + javaStringHash(tp.topic)) | 0;
+
+/**
+ * The elements of a java.util.HashSet built by adding `items` in order (duplicates by `key`
+ * collapse onto the first), in its iteration order: by bucket of the spread hash in a table of
+ * 16 doubled while more than 3/4 full, then insertion order within a bucket (short chains).
+ */
+export function javaHashOrder<T>(
+  items: readonly T[],
+  hash: (t: T) => number,
+  key: (t: T) => string = (t) => String(t),
+): T[] {
+  const seen = new Set<string>();
+  const unique: T[] = [];
+  for (const x of items) {
+    const k = key(x);
+    if (!seen.has(k)) {
+      seen.add(k);
+      unique.push(x);
+    }
+  }
+  let n = 16;
+  while (unique.length > n * 0.75) n *= 2;
+  const bucket = (x: T) => {
+    const h = hash(x);
+    return (h ^ (h >>> 16)) & (n - 1);
+  };
+  return unique
+    .map((x, i) => ({ x, i, b: bucket(x) }))
+    .sort((a, b) => a.b - b.b || a.i - b.i)
+    .map((e) => e.x);
+}
+
+/** Elements of a java.util.HashSet of Integers or Strings built by adding `items` in order. */
+export function javaHashSetOrder<T extends string | number>(items: readonly T[]): T[] {
+  return javaHashOrder(items, javaHash);
+}
 
 function duplicates<T>(list: readonly T[], key: (t: T) => string = String): T[] {
   const seen = new Set<string>();
@@ -139,13 +191,13 @@ export function validateExecuteAssignment(parsed: ParsedReassignment): void {
   if (parts.length === 0) throw new ReassignCommandError('Partition reassignment list cannot be empty');
   if (parts.some((p) => p.replicas.length === 0))
     throw new ReassignCommandError('Partition replica list cannot be empty');
-  const dupParts = duplicates(parts, tpKey);
+  const dupParts = javaHashOrder(duplicates(parts, tpKey), topicPartitionHash, tpKey);
   if (dupParts.length > 0)
     throw new ReassignCommandError(
       `Partition reassignment contains duplicate topic partitions: ${dupParts.map(tpString).join(',')}`,
     );
   const dupReplicas = parts
-    .map((p) => ({ p, dups: duplicates(p.replicas) }))
+    .map((p) => ({ p, dups: javaHashSetOrder(duplicates(p.replicas)) }))
     .filter((x) => x.dups.length > 0)
     .map((x) => `${tpString(x.p)} contains multiple entries for ${x.dups.join(',')}`);
   if (dupReplicas.length > 0)
@@ -179,11 +231,11 @@ export function parseGenerateArgs(
       throw new ReassignCommandError(`For input string: "${s}"`);
     return Number(s);
   });
-  const dupBrokers = duplicates(brokers);
+  const dupBrokers = javaHashSetOrder(duplicates(brokers));
   if (dupBrokers.length > 0)
     throw new ReassignCommandError(`Broker list contains duplicate entries: ${javaSet(dupBrokers)}`);
   const topics = parseTopicsToMoveJson(topicsJson);
-  const dupTopics = duplicates(topics);
+  const dupTopics = javaHashSetOrder(duplicates(topics));
   if (dupTopics.length > 0)
     throw new ReassignCommandError(
       `List of topics to reassign contains duplicate entries: ${javaSet(dupTopics)}`,

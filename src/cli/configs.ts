@@ -11,6 +11,7 @@
 import fs from 'node:fs';
 import { AdminClient, ConfigOp, DescribedConfigEntry, KafkaApiError } from '../admin/admin-client';
 import { CONFIG_SOURCE_NAMES } from '../admin/dynamic-broker-config';
+import { javaHashSetOrder } from '../admin/reassignment';
 import { parseProperties } from '../server/kafka-config';
 import { topicNameError } from '../server/topic-validation';
 
@@ -247,8 +248,9 @@ async function describe(
   let entities: string[];
   if (entityName !== null) entities = [entityName];
   else if (entityType === 'topics') {
+    // listTopics(listInternal=true).names(): a HashMap's key set, iterated in java.util.HashSet order.
     const md = await admin.metadata(null);
-    entities = md.topics.map((t) => t.name as string).sort();
+    entities = javaHashSetOrder(md.topics.map((t) => t.name as string));
   } else entities = [...(await admin.describeCluster()).brokers.map((b) => String(b.id)), ''];
   for (const entity of entities) {
     if (entity === '' && entityType === 'brokers')

@@ -2,11 +2,14 @@
 // text of Kafka's tool (ReassignPartitionsCommand; ../shared/reference/reassignment.md §5):
 // --generate, --execute [--throttle] [--replica-alter-log-dirs-throttle] [--additional]
 // [--timeout], --verify [--preserve-throttles], --cancel [--preserve-throttles], --list, over
-// --bootstrap-server (the Admin APIs), plus the legacy --zookeeper path of the pre-3.0 tool for
-// --generate/--execute/--verify (it writes /admin/reassign_partitions, which the controller
-// watches, and the throttle configs directly). Errors print as Kafka prints them on stdout
-// (a TerseException's message alone, anything else as `Error: <message>`), usage errors on stderr;
-// exit status 1 on any failure, with nothing changed when the input is rejected.
+// --bootstrap-server (the Admin APIs; --command-config's client.id and request.timeout.ms are
+// used), plus the legacy --zookeeper path of the pre-3.0 tool for --generate/--execute/--verify
+// (it writes /admin/reassign_partitions, which the controller watches, and the throttle configs
+// directly) with that tool's rules: both given → a warning and the Admin API path; options only
+// the Admin path has → `You must specify --bootstrap-server when using "[x]"`; its --execute
+// checks and messages. Errors print as Kafka prints them on stdout (a TerseException's message
+// alone, anything else as `Error: <message>`), usage errors on stderr; exit status 1 on any
+// failure, with nothing changed when the input is rejected.
 //
 // Beyond Kafka:
 // * --verify and --list add the progress of every partition being moved: per adding replica the
@@ -30,6 +33,8 @@ import {
 import {
   calculateProposedMoveMap,
   compareTopicPartitions,
+  javaHashOrder,
+  javaHashSetOrder,
   countMoves,
   currentKey,
   followerThrottles,
@@ -51,6 +56,7 @@ import {
   replicaProgress,
   summaryLine,
   TopicPartition,
+  topicPartitionHash,
   tpString,
   validateExecuteAssignment,
   verifyLines,
@@ -60,6 +66,9 @@ import { KafkaZkClient } from '../zk/kafka-zk-client';
 import { CreateMode, ZkClient, ZkError } from '../zk/zk-client';
 import { ZkPaths } from '../zk/zk-data';
 import { setLogLevel } from '../utils/logger';
+import { parseProperties } from '../server/kafka-config';
+
+export { javaHashSetOrder };
 
 export interface ReassignOptions {
   bootstrapServer?: string;
@@ -94,6 +103,11 @@ export interface ReassignIO {
   tty?: boolean;
   /** Random source of --generate (Kafka draws start index and shift with java.util.Random). */
   random?: (n: number) => number;
+  /**
+   * The command line as typed (default process.argv): Kafka reports the first offending option in
+   * command-line order.
+   */
+  argv?: readonly string[];
 }
 
 const ACTIONS = ['generate', 'execute', 'verify', 'cancel', 'list'] as const;
@@ -124,12 +138,26 @@ const PERMITTED: Record<Action, string[]> = {
   list: ['bootstrap-server', 'command-config', 'progress-interval-ms'],
 };
 
-/** What the legacy --zookeeper path supports (the 2.x tool's ZooKeeper mode). */
-const PERMITTED_WITH_ZK: Partial<Record<Action, string[]>> = {
-  generate: ['zookeeper', 'broker-list', 'command-config', 'disable-rack-aware', 'minimize-movement'],
-  execute: ['zookeeper', 'command-config', 'throttle'],
-  verify: ['zookeeper', 'command-config', 'preserve-throttles'],
-};
+/** The actions the legacy (2.x) tool accepted --zookeeper with. */
+const ZK_ACTIONS: readonly Action[] = ['generate', 'execute', 'verify'];
+
+/**
+ * Options that need the Admin API: with --zookeeper and no --bootstrap-server the 2.x tool refused
+ * them (its bootstrapServerOnlyArgs, in that order), and so do Samsa's progress options.
+ */
+const BOOTSTRAP_ONLY = [
+  'additional',
+  'cancel',
+  'command-config',
+  'replica-alter-log-dirs-throttle',
+  'list',
+  'timeout',
+  'wait',
+  'progress-interval-ms',
+];
+
+/** ReassignPartitionsCommand.HELP_TEXT: printed (as a usage error) when no option is given. */
+export const HELP_TEXT = 'This tool helps to move topic partitions between replicas.';
 
 const CANNOT_EXECUTE_BECAUSE_OF_EXISTING =
   'Cannot execute because there is an existing partition assignment.  Use --additional to override this and create a new partition assignment in addition to the existing one. The --additional flag can also be used to change the throttle by resubmitting the current reassignment.';
@@ -146,15 +174,21 @@ export async function runReassignPartitions(
 ): Promise<number> {
   let action: Action;
   try {
-    action = validateArgs(o, given);
+    action = validateArgs(o, inCommandLineOrder(given, io.argv ?? process.argv));
   } catch (e) {
     io.err((e as Error).message);
     return 1;
   }
   const println = (s = '') => io.write(`${s}\n`);
   try {
-    if (o.zookeeper !== undefined) await runWithZooKeeper(action, o, io);
-    else await runWithAdmin(action, o, io);
+    if (o.bootstrapServer === undefined) await runWithZooKeeper(action, o, io);
+    else {
+      if (o.zookeeper !== undefined)
+        println(
+          'Warning: ignoring deprecated --zookeeper option because --bootstrap-server was specified.  The --zookeeper option will be removed in a future version of Kafka.',
+        );
+      await runWithAdmin(action, o, io);
+    }
     return 0;
   } catch (e) {
     if (e instanceof ReassignCommandError && e.terse) println(e.message);
@@ -164,25 +198,25 @@ export async function runReassignPartitions(
   }
 }
 
+/** `given` sorted by where each option first appears on the command line (unknown ones last). */
+function inCommandLineOrder(given: readonly string[], argv: readonly string[]): string[] {
+  const at = (g: string) => {
+    const i = argv.findIndex((a) => a === `--${g}` || a.startsWith(`--${g}=`));
+    return i < 0 ? Number.MAX_SAFE_INTEGER : i;
+  };
+  return [...given]
+    .map((g, i) => ({ g, i, at: at(g) }))
+    .sort((a, b) => a.at - b.at || a.i - b.i)
+    .map((x) => x.g);
+}
+
+/**
+ * validateAndParseArgs: the option values parse (joptsimple, before anything else), exactly one
+ * action, a server, the action's required options, then no option outside its permitted set (in
+ * command-line order); with --zookeeper alone, none of the Admin-only options.
+ */
 function validateArgs(o: ReassignOptions, given: readonly string[]): Action {
-  const actions = ACTIONS.filter((a) => o[a]);
-  if (actions.length !== 1)
-    throw new UsageError(
-      `Command must include exactly one action: ${ACTIONS.map((a) => `--${a}`).join(', ')}`,
-    );
-  const action = actions[0];
-  if (o.bootstrapServer !== undefined && o.zookeeper !== undefined)
-    throw new UsageError('Please specify either --bootstrap-server or --zookeeper, but not both.');
-  if (o.bootstrapServer === undefined && o.zookeeper === undefined)
-    throw new UsageError('Please specify --bootstrap-server');
-  for (const r of REQUIRED[action])
-    if (!given.includes(r)) throw new UsageError(`Missing required argument "[${r}]"`);
-  const permitted = o.zookeeper !== undefined ? PERMITTED_WITH_ZK[action] : PERMITTED[action];
-  for (const g of given) {
-    if (g === action || REQUIRED[action].includes(g)) continue;
-    if (!permitted || !permitted.includes(g))
-      throw new UsageError(`Option "[${g}]" can't be used with action "[${action}]"`);
-  }
+  if (given.length === 0) throw new UsageError(HELP_TEXT);
   for (const [flag, v] of [
     ['throttle', o.throttle],
     ['replica-alter-log-dirs-throttle', o.replicaAlterLogDirsThrottle],
@@ -191,6 +225,25 @@ function validateArgs(o: ReassignOptions, given: readonly string[]): Action {
   ] as const)
     if (v !== undefined && !/^[+-]?\d+$/.test(v.trim()))
       throw new UsageError(`Cannot parse argument '${v}' of option ${flag}`);
+  const actions = ACTIONS.filter((a) => o[a]);
+  if (actions.length !== 1)
+    throw new UsageError(
+      `Command must include exactly one action: ${ACTIONS.map((a) => `--${a}`).join(', ')}`,
+    );
+  const action = actions[0];
+  if (o.bootstrapServer === undefined && o.zookeeper === undefined)
+    throw new UsageError('Please specify --bootstrap-server');
+  for (const r of REQUIRED[action])
+    if (!given.includes(r)) throw new UsageError(`Missing required argument "[${r}]"`);
+  const permitted = [...PERMITTED[action], ...(ZK_ACTIONS.includes(action) ? ['zookeeper'] : [])];
+  for (const g of given) {
+    if (g === action || REQUIRED[action].includes(g)) continue;
+    if (!permitted.includes(g))
+      throw new UsageError(`Option "[${g}]" can't be used with action "[${action}]"`);
+  }
+  if (o.bootstrapServer === undefined)
+    for (const b of BOOTSTRAP_ONLY)
+      if (given.includes(b)) throw new UsageError(`You must specify --bootstrap-server when using "[${b}]"`);
   return action;
 }
 
@@ -206,33 +259,45 @@ function readFile(path: string): string {
 const long = (v: string | undefined, dflt: number) => (v === undefined ? dflt : Number(v.trim()));
 const tpKey = (tp: TopicPartition) => `${tp.topic}\u0000${tp.partition}`;
 
-// ---- Java's HashSet iteration order (the tool prints some sets as Java iterates them) -----------
-
-function javaStringHash(s: string): number {
-  let h = 0;
-  for (let i = 0; i < s.length; i++) h = (Math.imul(31, h) + s.charCodeAt(i)) | 0;
-  return h;
-}
-
-/** Elements of a java.util.HashSet built by adding `items` in order, in its iteration order. */
-export function javaHashSetOrder<T extends string | number>(items: readonly T[]): T[] {
-  const unique = [...new Set(items)];
-  let n = 16;
-  while (unique.length > n * 0.75) n *= 2;
-  const bucket = (x: T) => {
-    const h = typeof x === 'number' ? x | 0 : javaStringHash(x);
-    return (h ^ (h >>> 16)) & (n - 1);
-  };
-  return unique
-    .map((x, i) => ({ x, i, b: bucket(x) }))
-    .sort((a, b) => a.b - b.b || a.i - b.i)
-    .map((e) => e.x);
-}
-
 // ---- the Admin API path ----------------------------------------------------------------------------
 
+/**
+ * The Admin client settings: --command-config's properties (Utils.loadProps; a missing file fails
+ * the command with its path as the message), bootstrap.servers from --bootstrap-server, client.id
+ * defaulting to reassign-partitions-tool, request.timeout.ms (default 30000). This client speaks
+ * PLAINTEXT only: another security.protocol is refused rather than ignored.
+ */
+export function adminSettings(o: ReassignOptions): {
+  bootstrap: string;
+  clientId: string;
+  timeoutMs: number;
+} {
+  let props: Record<string, string> = {};
+  if (o.commandConfig !== undefined) props = parseProperties(readFile(o.commandConfig));
+  const protocol = (props['security.protocol'] ?? 'PLAINTEXT').trim().toUpperCase();
+  if (protocol !== 'PLAINTEXT')
+    throw new ReassignCommandError(
+      `security.protocol ${props['security.protocol']} (from ${o.commandConfig}) is not supported: Samsa's admin client speaks PLAINTEXT only`,
+    );
+  let timeoutMs = 30000;
+  const t = props['request.timeout.ms'];
+  if (t !== undefined) {
+    if (!/^\d+$/.test(t.trim()))
+      throw new ReassignCommandError(
+        `Invalid value ${t} for configuration request.timeout.ms: Not a number of type INT`,
+      );
+    timeoutMs = Number(t.trim());
+  }
+  return {
+    bootstrap: o.bootstrapServer as string,
+    clientId: props['client.id'] ?? 'reassign-partitions-tool',
+    timeoutMs,
+  };
+}
+
 async function runWithAdmin(action: Action, o: ReassignOptions, io: ReassignIO): Promise<void> {
-  const admin = await AdminClient.connect(o.bootstrapServer as string, 'reassign-partitions-tool');
+  const settings = adminSettings(o);
+  const admin = await AdminClient.connect(settings.bootstrap, settings.clientId, settings.timeoutMs);
   try {
     switch (action) {
       case 'generate':
@@ -383,7 +448,9 @@ async function currentPartitions(
   if (missing.length > 0)
     throw new KafkaApiError(
       3,
-      `Unable to find partition: ${[...new Map(missing.map((m) => [tpKey(m), m])).values()].map(tpString).join(', ')}`,
+      `Unable to find partition: ${javaHashOrder(missing, topicPartitionHash, tpKey)
+        .map(tpString)
+        .join(', ')}`,
     );
   return found;
 }
@@ -831,11 +898,19 @@ async function runWithZooKeeper(action: Action, o: ReassignOptions, io: Reassign
   }
 }
 
-async function zkAssignment(zk: KafkaZkClient, topics: string[]): Promise<PartitionAssignment[]> {
+/** The topics' assignments from their znodes; a missing topic fails with "Topic t not found." unless `strict` is false. */
+async function zkAssignment(
+  zk: KafkaZkClient,
+  topics: string[],
+  strict = true,
+): Promise<PartitionAssignment[]> {
   const out: PartitionAssignment[] = [];
   for (const topic of topics) {
     const a = await zk.getTopicAssignment(topic);
-    if (!a) throw new KafkaApiError(3, `Topic ${topic} not found.`);
+    if (!a) {
+      if (!strict) continue;
+      throw new KafkaApiError(3, `Topic ${topic} not found.`);
+    }
     for (const [partition, replicas] of a.partitions) out.push({ topic, partition, replicas });
   }
   return out.sort(compareTopicPartitions);
@@ -864,15 +939,23 @@ async function zkExecute(zk: KafkaZkClient, o: ReassignOptions, io: ReassignIO):
     throw new ReassignCommandError(
       'bootstrap-server needs to be provided when replica reassignments are present.',
     );
-  const registered = new Set(await zk.getBrokerIds());
-  for (const p of parsed.partitions)
-    for (const r of p.replicas)
-      if (!registered.has(r)) throw new ReassignCommandError(`Unknown broker id ${r}`);
-  const all = await zkAssignment(zk, [...new Set(parsed.partitions.map((p) => p.topic))]);
+  // verifyReplicasAndBrokersInAssignment: every partition exists (an unknown topic has none),
+  // then every broker is registered; Scala's collection texts (insertion order).
+  const all = await zkAssignment(zk, [...new Set(parsed.partitions.map((p) => p.topic))], false);
   const have = new Set(all.map(tpKey));
   const missing = parsed.partitions.filter((p) => !have.has(tpKey(p)));
   if (missing.length > 0)
-    throw new KafkaApiError(3, `Unable to find partition: ${missing.map(tpString).join(', ')}`);
+    throw new ReassignCommandError(
+      `The proposed assignment contains non-existent partitions: List(${missing.map(tpString).join(', ')})`,
+    );
+  const registered = new Set(await zk.getBrokerIds());
+  const unknownBrokers = [...new Set(parsed.partitions.flatMap((p) => p.replicas))].filter(
+    (b) => !registered.has(b),
+  );
+  if (unknownBrokers.length > 0)
+    throw new ReassignCommandError(
+      `The proposed assignment contains non-existent brokerIDs: ${unknownBrokers.join(',')}`,
+    );
   if ((await zk.zk.exists(ZkPaths.reassignPartitions)) !== null)
     throw new ReassignCommandError(CANNOT_EXECUTE_BECAUSE_OF_EXISTING, true);
   const wanted = new Set(parsed.partitions.map(tpKey));

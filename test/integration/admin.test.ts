@@ -353,6 +353,16 @@ describe('samsa configs', () => {
     expect([r.code, r.stderr]).toEqual([1, 'Command must include exactly one action: --describe, --alter\n']);
     r = await configs('--entity-type', 'brokers', '--entity-name', 'x', '--describe');
     expect(r.stderr).toBe('The entity name for brokers must be a valid integer broker id, but it is: x\n');
+    // DescribeConfigs answers an unknown topic with the error code alone: the client's default text.
+    r = await configs('--topic', 'no-such-topic', '--describe');
+    expect([r.code, r.stdout, r.stderr.split('\n').slice(0, 2)]).toEqual([
+      1,
+      'Dynamic configs for topic no-such-topic are:\n',
+      [
+        `Error while executing config command with args '--bootstrap-server ${cluster.bootstrap} --topic no-such-topic --describe'`,
+        'java.util.concurrent.ExecutionException: org.apache.kafka.common.errors.UnknownTopicOrPartitionException: This server does not host this topic-partition.',
+      ],
+    ]);
     r = await configs('--topic', 'cfgcli', '--alter', '--add-config', 'retention.ms=soon');
     expect(r.code).toBe(1);
     expect(r.stderr.split('\n').slice(0, 2)).toEqual([
@@ -547,50 +557,62 @@ describe('samsa reassign-partitions: rejected input changes nothing', () => {
       'malformed JSON',
       '{"version":1,"partitions":[',
       /^Error: com\.fasterxml\.jackson\.core\.JsonParseException: /,
+      null,
     ],
     [
       'an unknown topic',
       '{"partitions":[{"topic":"nope","partition":0,"replicas":[0,1]}]}',
       /^Error: org\.apache\.kafka\.common\.errors\.UnknownTopicOrPartitionException: Topic nope not found\.$/,
+      /^Error: The proposed assignment contains non-existent partitions: List\(nope-0\)$/,
     ],
     [
       'an unknown partition',
       '{"partitions":[{"topic":"moves","partition":9,"replicas":[0,1]}]}',
       /^Error: org\.apache\.kafka\.common\.errors\.UnknownTopicOrPartitionException: Unable to find partition: moves-9$/,
+      /^Error: The proposed assignment contains non-existent partitions: List\(moves-9\)$/,
     ],
     [
       'a duplicate broker',
       '{"partitions":[{"topic":"moves","partition":0,"replicas":[0,0]}]}',
       /^Error: Partition replica lists may not contain duplicate entries: moves-0 contains multiple entries for 0$/,
+      null,
     ],
     [
       'a dead broker',
       '{"partitions":[{"topic":"moves","partition":0,"replicas":[0,7]}]}',
       /^Error: Unknown broker id 7$/,
+      /^Error: The proposed assignment contains non-existent brokerIDs: 7$/,
     ],
     [
       'a log_dirs/replicas size mismatch',
       '{"partitions":[{"topic":"moves","partition":0,"replicas":[0,1],"log_dirs":["any"]}]}',
       /^Error: Size of replicas list \[0, 1\] is different from size of log dirs list \[any\] for partition moves-0$/,
+      null,
     ],
     [
       'an empty list',
       '{"version":1,"partitions":[]}',
       /^Error: Partition reassignment list cannot be empty$/,
+      null,
     ],
-  ])('--execute with %s', async (_what, json, expected) => {
-    const f = file('bad.json', json);
-    for (const via of [
-      ['--bootstrap-server', cluster.bootstrap],
-      ['--zookeeper', cluster.zk.connectString],
-    ]) {
-      const r = await reassign(...via, '--execute', '--reassignment-json-file', f, '--throttle', '1000');
-      expect(r.code).toBe(1);
-      const lines = r.stdout.trimEnd().split('\n');
-      expect(lines.at(-1)).toMatch(expected);
-      expect(await snapshot()).toBe(before);
-    }
-  });
+  ] as Array<[string, string, RegExp, RegExp | null]>)(
+    '--execute with %s',
+    // Every row has four entries: jest passes `done` in place of a missing one.
+    async (_what, json, expected, viaZk) => {
+      const f = file('bad.json', json);
+      // The --zookeeper path checks as the 2.x tool's verifyReplicasAndBrokersInAssignment did.
+      for (const [via, want] of [
+        [['--bootstrap-server', cluster.bootstrap], expected],
+        [['--zookeeper', cluster.zk.connectString], viaZk ?? expected],
+      ] as const) {
+        const r = await reassign(...via, '--execute', '--reassignment-json-file', f, '--throttle', '1000');
+        expect(r.code).toBe(1);
+        const lines = r.stdout.trimEnd().split('\n');
+        expect(lines.at(-1)).toMatch(want);
+        expect(await snapshot()).toBe(before);
+      }
+    },
+  );
 
   test('usage errors', async () => {
     let r = await reassign('--bootstrap-server', cluster.bootstrap, '--execute', '--verify');
@@ -602,6 +624,32 @@ describe('samsa reassign-partitions: rejected input changes nothing', () => {
     expect(r.stderr).toBe('Option "[throttle]" can\'t be used with action "[list]"\n');
     r = await reassign('--execute', '--reassignment-json-file', 'x');
     expect(r.stderr).toBe('Please specify --bootstrap-server\n');
+    r = await reassign(
+      '--zookeeper',
+      cluster.zk.connectString,
+      '--execute',
+      '--reassignment-json-file',
+      'x',
+      '--additional',
+    );
+    expect([r.code, r.stderr]).toEqual([
+      1,
+      'You must specify --bootstrap-server when using "[additional]"\n',
+    ]);
+    r = await reassign(
+      '--bootstrap-server',
+      cluster.bootstrap,
+      '--execute',
+      '--broker-list',
+      '1',
+      '--topics-to-move-json-file',
+      'x',
+      '--reassignment-json-file',
+      'x',
+    );
+    expect(r.stderr).toBe('Option "[broker-list]" can\'t be used with action "[execute]"\n');
+    r = await reassign();
+    expect([r.code, r.stderr]).toEqual([1, 'This tool helps to move topic partitions between replicas.\n']);
     expect(await snapshot()).toBe(before);
   });
 
@@ -620,6 +668,7 @@ describe('samsa reassign-partitions: rejected input changes nothing', () => {
     for (const via of [
       ['--bootstrap-server', cluster.bootstrap],
       ['--zookeeper', cluster.zk.connectString],
+      ['--bootstrap-server', cluster.bootstrap, '--zookeeper', cluster.zk.connectString],
     ]) {
       const r = await reassign(
         ...via,
@@ -630,7 +679,12 @@ describe('samsa reassign-partitions: rejected input changes nothing', () => {
         '0,1,2',
       );
       expect(r.code).toBe(0);
-      const lines = r.stdout.split('\n').filter((l) => !l.startsWith('Warning: --zookeeper'));
+      // Both servers: the 2.x tool warned and used the Admin API.
+      if (via.length === 4)
+        expect(r.stdout.split('\n')[0]).toBe(
+          'Warning: ignoring deprecated --zookeeper option because --bootstrap-server was specified.  The --zookeeper option will be removed in a future version of Kafka.',
+        );
+      const lines = r.stdout.split('\n').filter((l) => !l.startsWith('Warning: '));
       expect(lines.slice(0, 4)).toEqual([
         'Current partition replica assignment',
         current,
@@ -686,12 +740,14 @@ describe('samsa reassign-partitions: rejected input changes nothing', () => {
     await incremental(c0, 2, 'moves', [
       { name: 'leader.replication.throttled.replicas', configOperation: 0, value: '1:0' },
     ]);
+    // Nothing is being reassigned in this cluster at this point, so --verify clears the throttles.
     const ctrl = await connect(await controllerId());
     const list = await ctrl.request<ListPartitionReassignmentsResponse>(ApiKey.ListPartitionReassignments, {
       timeoutMs: 1000,
       topics: null,
     });
-    if (list.errorCode === ErrorCode.NONE && list.topics.length === 0) {
+    expect([list.errorCode, list.topics]).toEqual([ErrorCode.NONE, []]);
+    {
       const r = await reassign(
         '--bootstrap-server',
         cluster.bootstrap,

@@ -1,7 +1,8 @@
 // DescribeConfigs (key 32), v0-v4.
 // TOPIC (2) resources: every topic config with its effective value and source — 1
 // DYNAMIC_TOPIC_CONFIG (the topic's override in /config/topics/<t>), 4 STATIC_BROKER_CONFIG
-// (a log.* setting of this broker), 5 DEFAULT_CONFIG; unknown topic → UNKNOWN_TOPIC_OR_PARTITION.
+// (a log.* setting of this broker), 5 DEFAULT_CONFIG; unknown topic → UNKNOWN_TOPIC_OR_PARTITION
+// with no message, as Kafka.
 // BROKER (4) resources: this broker's configs; a broker answers only for itself (another id →
 // INVALID_REQUEST, as Kafka). configuration_keys filters; v0 reports is_default; v1+
 // config_source and, when asked, synonyms (the override then the value it hides).
@@ -45,11 +46,8 @@ export function describeConfigsHandler(
         if (r.resourceType === RESOURCE_TOPIC) {
           entries = await p.topicConfigs(r.resourceName);
           if (entries === null) {
-            results.push({
-              ...base,
-              errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
-              errorMessage: `Topic ${r.resourceName} does not exist.`,
-            });
+            // ConfigHelper.describeConfigs: the error code alone (clients show its default message).
+            results.push({ ...base, errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION });
             continue;
           }
         } else if (r.resourceType === RESOURCE_BROKER) {

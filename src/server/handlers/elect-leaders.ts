@@ -2,7 +2,8 @@
 // controller (NOT_CONTROLLER elsewhere). topic_partitions null = every partition. Per-partition
 // errors: ELECTION_NOT_NEEDED, PREFERRED_LEADER_NOT_AVAILABLE, ELIGIBLE_LEADERS_NOT_AVAILABLE,
 // UNKNOWN_TOPIC_OR_PARTITION, INVALID_TOPIC_EXCEPTION (topic being deleted). With a null list
-// Kafka reports only the partitions it elected; the same here.
+// (every partition) Kafka's KafkaApis.handleElectLeaders leaves out only the partitions whose
+// result is ELECTION_NOT_NEEDED: the elected ones and every failure are reported.
 
 import type { KafkaController } from '../../controller/kafka-controller';
 import { ErrorCode } from '../../protocol/errors';
@@ -10,6 +11,12 @@ import { ApiKey } from '../../protocol/messages/generated';
 import type { ElectLeadersRequest } from '../../protocol/messages/generated/ElectLeadersRequest';
 import type { ElectLeadersResponseInit } from '../../protocol/messages/generated/ElectLeadersResponse';
 import type { ApiHandler } from '../api-handler';
+
+/** The messages Kafka's controller gives these results (processReplicaLeaderElection). */
+const KAFKA_MESSAGES: Readonly<Record<number, string>> = {
+  [ErrorCode.UNKNOWN_TOPIC_OR_PARTITION]: 'The partition does not exist.',
+  [ErrorCode.INVALID_TOPIC_EXCEPTION]: 'The topic is being deleted',
+};
 
 export function electLeadersHandler(
   controller: KafkaController,
@@ -37,7 +44,8 @@ export function electLeadersHandler(
             );
       const results = await controller.electLeaders(type, wanted);
       if (results === null) return fail(ErrorCode.NOT_CONTROLLER);
-      const shown = wanted === null ? results.filter((r) => r.errorCode === ErrorCode.NONE) : results;
+      const shown =
+        wanted === null ? results.filter((r) => r.errorCode !== ErrorCode.ELECTION_NOT_NEEDED) : results;
       const byTopic = new Map<string, typeof shown>();
       for (const r of shown) byTopic.set(r.topic, [...(byTopic.get(r.topic) ?? []), r]);
       return {
@@ -48,7 +56,7 @@ export function electLeadersHandler(
           partitionResult: rs.map((r) => ({
             partitionId: r.partition,
             errorCode: r.errorCode,
-            errorMessage: r.errorMessage,
+            errorMessage: r.errorMessage ?? KAFKA_MESSAGES[r.errorCode] ?? null,
           })),
         })),
       };

@@ -21,7 +21,10 @@ import {
   validateExecuteAssignment,
   verifyLines,
 } from '../../../src/admin/reassignment';
-import { javaHashSetOrder, runReassignPartitions } from '../../../src/cli/reassign-partitions';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { adminSettings, javaHashSetOrder, runReassignPartitions } from '../../../src/cli/reassign-partitions';
 
 const brokers = (ids: number[], rack: (id: number) => string | null = () => null) =>
   ids.map((id) => ({ id, rack: rack(id) }));
@@ -128,6 +131,18 @@ describe('--generate: Kafka’s placement with an injected random source', () =>
     expect(errorOf(() => parseGenerateArgs('{"topics":[{"topic":"a"},{"topic":"a"}]}', '1'))).toBe(
       'List of topics to reassign contains duplicate entries: [a]',
     );
+    // ToolsUtils.duplicates returns a HashSet: printed in its iteration order, not input order.
+    expect(errorOf(() => parseGenerateArgs(topics, '3,1,3,1'))).toBe(
+      'Broker list contains duplicate entries: [1, 3]',
+    );
+    expect(
+      errorOf(() =>
+        parseGenerateArgs(
+          '{"topics":[{"topic":"foo"},{"topic":"bar"},{"topic":"foo"},{"topic":"bar"}]}',
+          '1',
+        ),
+      ),
+    ).toBe('List of topics to reassign contains duplicate entries: [bar, foo]');
     expect(errorOf(() => parseTopicsToMoveJson('{"topics":'))).toBe('The input string is not a valid JSON');
     expect(errorOf(() => parseTopicsToMoveJson('{"version":2,"topics":[]}'))).toBe(
       'Not supported version field value 2',
@@ -252,6 +267,16 @@ describe('reassignment JSON', () => {
         '{"partitions":[{"topic":"t","partition":0,"replicas":[1]},{"topic":"t","partition":0,"replicas":[2]}]}',
       ),
     ).toBe('Partition reassignment contains duplicate topic partitions: t-0');
+    // A HashSet of TopicPartitions (hash 31·(31+p) + topic.hashCode()): t-1 iterates before t-0.
+    expect(
+      check(
+        '{"partitions":[{"topic":"t","partition":0,"replicas":[1]},{"topic":"t","partition":1,"replicas":[1]},' +
+          '{"topic":"t","partition":0,"replicas":[2]},{"topic":"t","partition":1,"replicas":[2]}]}',
+      ),
+    ).toBe('Partition reassignment contains duplicate topic partitions: t-1,t-0');
+    expect(check('{"partitions":[{"topic":"t","partition":0,"replicas":[17,2,17,2]}]}')).toBe(
+      'Partition replica lists may not contain duplicate entries: t-0 contains multiple entries for 17,2',
+    );
     expect(
       check(
         '{"partitions":[{"topic":"t","partition":0,"replicas":[1,1,2,2]},{"topic":"t","partition":1,"replicas":[3,3]}]}',
@@ -392,5 +417,128 @@ describe('command line', () => {
         ])
       ).err,
     ).toBe("Cannot parse argument 'fast' of option throttle");
+  });
+
+  test('no option at all prints the help text; a value that does not parse fails before anything else', async () => {
+    expect(await run({}, [])).toEqual({
+      code: 1,
+      out: '',
+      err: 'This tool helps to move topic partitions between replicas.',
+    });
+    expect((await run({ throttle: 'x' }, ['throttle'])).err).toBe(
+      "Cannot parse argument 'x' of option throttle",
+    );
+  });
+
+  test('the first offending option in command-line order is reported', async () => {
+    const opts = {
+      bootstrapServer: 'x:1',
+      execute: true,
+      reassignmentJsonFile: 'f',
+      brokerList: '1',
+      topicsToMoveJsonFile: 't',
+    };
+    const given = [
+      'bootstrap-server',
+      'execute',
+      'topics-to-move-json-file',
+      'broker-list',
+      'reassignment-json-file',
+    ];
+    const argv = [
+      'node',
+      'samsa',
+      'reassign-partitions',
+      '--bootstrap-server',
+      'x:1',
+      '--execute',
+      '--broker-list',
+      '1',
+      '--topics-to-move-json-file',
+      't',
+      '--reassignment-json-file',
+      'f',
+    ];
+    const err: string[] = [];
+    const code = await runReassignPartitions(opts, given, {
+      write: () => undefined,
+      err: (s) => err.push(s),
+      argv,
+    });
+    expect([code, err]).toEqual([1, ['Option "[broker-list]" can\'t be used with action "[execute]"']]);
+  });
+
+  test('--zookeeper as the 2.x tool took it', async () => {
+    // Only with --generate, --execute and --verify, even next to --bootstrap-server.
+    expect(
+      (
+        await run({ cancel: true, zookeeper: 'z:1', bootstrapServer: 'x:1', reassignmentJsonFile: 'f' }, [
+          'cancel',
+          'zookeeper',
+          'bootstrap-server',
+          'reassignment-json-file',
+        ])
+      ).err,
+    ).toBe('Option "[zookeeper]" can\'t be used with action "[cancel]"');
+    // Without --bootstrap-server, the options only the Admin API path has are refused.
+    for (const [opt, value] of [
+      ['additional', true],
+      ['timeout', '5'],
+      ['replica-alter-log-dirs-throttle', '5'],
+      ['command-config', 'c.properties'],
+      ['wait', true],
+    ] as const) {
+      const key = opt.replace(/-(.)/g, (_, c: string) => c.toUpperCase());
+      const r = await run({ execute: true, zookeeper: 'z:1', reassignmentJsonFile: 'f', [key]: value }, [
+        'execute',
+        'zookeeper',
+        'reassignment-json-file',
+        opt,
+      ]);
+      expect([r.code, r.err]).toEqual([1, `You must specify --bootstrap-server when using "[${opt}]"`]);
+    }
+  });
+
+  test('--command-config: a missing file fails with its path; client.id and request.timeout.ms are used', async () => {
+    const missing = path.join(os.tmpdir(), `samsa-no-such-${process.pid}.properties`);
+    expect(
+      await run({ list: true, bootstrapServer: 'x:1', commandConfig: missing }, [
+        'list',
+        'bootstrap-server',
+        'command-config',
+      ]),
+    ).toEqual({
+      code: 1,
+      out: `Error: ${missing}\n`,
+      err: '',
+    });
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'samsa-cc-'));
+    try {
+      const f = path.join(dir, 'admin.properties');
+      fs.writeFileSync(
+        f,
+        '# admin\nclient.id=ops-tool\nrequest.timeout.ms=1234\nbootstrap.servers=ignored:1\n',
+      );
+      expect(adminSettings({ bootstrapServer: 'a:1', commandConfig: f })).toEqual({
+        bootstrap: 'a:1',
+        clientId: 'ops-tool',
+        timeoutMs: 1234,
+      });
+      expect(adminSettings({ bootstrapServer: 'a:1' })).toEqual({
+        bootstrap: 'a:1',
+        clientId: 'reassign-partitions-tool',
+        timeoutMs: 30000,
+      });
+      fs.writeFileSync(f, 'security.protocol=SSL\n');
+      expect(() => adminSettings({ bootstrapServer: 'a:1', commandConfig: f })).toThrow(
+        /security\.protocol SSL .* is not supported/,
+      );
+      fs.writeFileSync(f, 'request.timeout.ms=soon\n');
+      expect(() => adminSettings({ bootstrapServer: 'a:1', commandConfig: f })).toThrow(
+        'Invalid value soon for configuration request.timeout.ms: Not a number of type INT',
+      );
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
