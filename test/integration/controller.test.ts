@@ -4,9 +4,10 @@
 // ReplicaDeletionSuccessful → NonExistentReplica and leaves no log dir or znode; a preferred
 // election (ElectLeaders) moves leadership to the first replica; a partition whose only ISR
 // member dies goes OfflinePartition (leader -1 in ZooKeeper and in Metadata) and turning
-// unclean.leader.election.enable on for its topic (`samsa configs --alter`) elects the live
-// out-of-sync replica at once. Each step is checked in ZooKeeper, in Metadata and in the
-// controller's state-change.log.
+// unclean.leader.election.enable on for its topic (`samsa configs --alter`), or as the dynamic
+// broker default, elects the live out-of-sync replica at once. Each step is checked in
+// ZooKeeper, in Metadata and in the controller's state-change.log. A second cluster checks that a
+// new controller's first auto-rebalance check runs 5 s after its failover.
 
 import fs from 'node:fs';
 import os from 'node:os';
@@ -320,4 +321,55 @@ test('the only ISR member dies: OfflinePartition (leader -1); enabling unclean.l
     ),
   );
   await cluster.brokers[a].restart();
+});
+
+test('auto leader rebalance: the first imbalance check runs 5 s after failover (then every leader.imbalance.check.interval.seconds)', async () => {
+  const c2 = await startCluster({
+    brokers: 3,
+    overrides: { 'leader.imbalance.check.interval.seconds': '300' },
+  });
+  const started = Date.now();
+  const zk2 = await connectZk(c2.zk.connectString);
+  try {
+    const state2 = () => zk2.getJson<PartitionStateZNode>('/brokers/topics/balance/partitions/0/state');
+    const ctrl = (await zk2.getJson<{ brokerid: number }>('/controller'))!.brokerid;
+    const [x, y] = [0, 1, 2].filter((id) => id !== ctrl);
+    const r = await runSamsa([
+      'topics',
+      '--bootstrap-server',
+      c2.bootstrap,
+      '--create',
+      '--topic',
+      'balance',
+      '--replica-assignment',
+      `${x}:${y}`,
+    ]);
+    expect(r.code).toBe(0);
+    await waitFor(async () => (await state2())?.isr.length === 2, { timeoutMs: 30_000, message: 'full ISR' });
+    // Past the first controller's own first check: only its 300 s period is left.
+    await new Promise((res) => setTimeout(res, Math.max(0, started + 7_000 - Date.now())));
+    // Leadership moves to y (controlled shutdown of x), x comes back in sync: imbalanced.
+    await c2.brokers[x].restart();
+    await waitFor(async () => (await state2())!.isr.length === 2, {
+      timeoutMs: 30_000,
+      message: 'x back in the ISR',
+    });
+    expect((await state2())!.leader).toBe(y);
+    await new Promise((res) => setTimeout(res, 1_000));
+    expect((await state2())!.leader).toBe(y);
+
+    // A new controller: its first check, 5 s after its failover, restores the preferred leader.
+    const failover = Date.now();
+    await c2.brokers[ctrl].stop();
+    await waitFor(async () => (await state2())!.leader === x, {
+      timeoutMs: 15_000,
+      message: 'the preferred leader back',
+    });
+    const after = Date.now() - failover;
+    expect(after).toBeGreaterThanOrEqual(4_000);
+    expect(after).toBeLessThan(12_000);
+  } finally {
+    await zk2.close();
+    await c2.stop();
+  }
 });
