@@ -20,6 +20,8 @@ const UNCLEAN = 1;
 
 let cluster: Cluster;
 const down = new Set<number>();
+/** The broker that answered the last ElectLeaders. */
+let lastController = -1;
 
 beforeAll(async () => {
   cluster = await startCluster({
@@ -45,11 +47,12 @@ async function request<T>(apiKey: number, body: unknown, to?: number): Promise<T
   }
 }
 
-async function partitionState(topic: string, partition = 0) {
-  const md = await request<MetadataResponse>(ApiKey.Metadata, {
-    topics: [{ name: topic }],
-    allowAutoTopicCreation: false,
-  });
+async function partitionState(topic: string, partition = 0, from?: number) {
+  const md = await request<MetadataResponse>(
+    ApiKey.Metadata,
+    { topics: [{ name: topic }], allowAutoTopicCreation: false },
+    from,
+  );
   const p = md.topics[0]?.partitions.find((x) => x.partitionIndex === partition);
   return { leader: p?.leaderId ?? -2, isr: [...(p?.isrNodes ?? [])].sort() };
 }
@@ -76,6 +79,7 @@ async function elect(
         },
         md.controllerId,
       );
+      lastController = md.controllerId;
       return res.errorCode !== ErrorCode.NOT_CONTROLLER;
     },
     { message: 'an answer from the controller', timeoutMs: 30_000 },
@@ -149,6 +153,8 @@ test('PREFERRED moves leadership back to the first replica; UNCLEAN revives a pa
 
   // Every partition: only the one that needed an election is reported.
   expect(await elect(PREFERRED, null)).toEqual(new Map([['pref-0', [ErrorCode.NONE, null]]]));
+  // As Kafka's DelayedElectLeader: the answer came once the broker's metadata shows the new leader.
+  expect((await partitionState('pref', 0, lastController)).leader).toBe(1);
   await waitState('pref', { leader: 1, isr: [0, 1] }, 'pref-0 led by its preferred replica 1 again');
 
   // Broker 2 leaves: solo-0 (only on broker 2) is offline, unc-0 shrinks to [0].

@@ -55,7 +55,7 @@ export function registerHandlers(apis: KafkaApis, d: HandlerDeps): void {
   apis.register(updateMetadataHandler(d.cache, d.brokerEpoch));
   apis.register(alterPartitionHandler(d.controller));
   apis.register(controlledShutdownHandler(d.controller));
-  apis.register(electLeadersHandler(d.controller));
+  apis.register(electLeadersHandler(d.controller, d.cache));
   apis.register(produceHandler(d.cache, replicas));
   apis.register(fetchHandler(d.cache, replicas, d.services.configManager.quotas.leader));
   apis.register(listOffsetsHandler(d.cache, replicas));
