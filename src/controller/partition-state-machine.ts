@@ -62,13 +62,6 @@ export function strategyName(s: ElectionStrategy): string {
   }
 }
 
-const ELECTION_REASON: Record<ElectionStrategy['kind'], string> = {
-  offline: 'offline partition election',
-  reassign: 'reassignment',
-  preferred: 'preferred replica election',
-  controlledShutdown: 'controlled shutdown',
-};
-
 /** Kafka's LeaderAndIsr.toString (3.9: ISR members carry a broker epoch, -1 in ZooKeeper mode). */
 export function leaderAndIsrString(s: LeaderIsrAndControllerEpoch): string {
   const isr = s.isr.map((b) => `BrokerState(brokerId=${b}, brokerEpoch=-1)`).join(', ');
@@ -330,10 +323,11 @@ export class PartitionStateMachine {
         this.ctx.partitionStates.set(key(tp), s);
         batch.addLeaderAndIsr(elected.recipients, tp.topic, tp.partition, false);
         this.markOnline(tp, s);
-        // Samsa's own line naming why the leader moved (operators and tests grep for it).
-        this.d.stateChangeLog.info(
-          `Changed partition ${tpString(tp)} to OnlinePartition with state ${leaderAndIsrString(s)} (${elected.unclean ? 'unclean election' : ELECTION_REASON[strategy.kind]})`,
-        );
+        // An unclean election may have lost data: say so (Kafka only counts it in a metric).
+        if (elected.unclean)
+          this.d.stateChangeLog.info(
+            `Changed partition ${tpString(tp)} to OnlinePartition with state ${leaderAndIsrString(s)} (unclean election)`,
+          );
         results.set(key(tp), { state: s });
       }
       remaining = retry;
