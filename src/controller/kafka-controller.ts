@@ -39,6 +39,7 @@ import {
   OFFLINE_ELECTION,
   PartitionStateMachine,
   PartitionStateStore,
+  tpString,
 } from './partition-state-machine';
 import { ReplicaStateMachine } from './replica-state-machine';
 import { TopicDeletionManager } from './topic-deletion-manager';
@@ -328,6 +329,7 @@ export class KafkaController {
     // Reassignments: the legacy znode's first, then every partition still moving.
     await this.processZkReassignment();
     await this.resumeReassignments();
+    await this.processZkPreferredElection();
     await this.deletion.resumeDeletions();
     if (this.cfg.autoLeaderRebalanceEnable)
       this.scheduleAutoLeaderRebalanceTask(FIRST_REBALANCE_CHECK_DELAY_MS);
@@ -1134,6 +1136,68 @@ export class KafkaController {
         this.fence,
       );
     }
+  }
+
+  // Legacy path: /admin/preferred_replica_election, {"version":1,"partitions":[{"topic","partition"}]}
+  // (what kafka-preferred-replica-election.sh wrote), handled as Kafka's ZkTriggered election:
+  // preferred elections for the listed partitions, then the znode is deleted.
+  private readonly onZkPreferredElection = (ev: WatchEvent) => {
+    if (ev === WatchEvent.Created || ev === WatchEvent.Changed)
+      void this.enqueue('ZkPreferredReplicaElection', () => this.processZkPreferredElection());
+  };
+
+  private async processZkPreferredElection(): Promise<void> {
+    if (!this.isActive) return;
+    const path = ZkPaths.preferredReplicaElection;
+    const r = await this.zkClient.zk.getData(path);
+    if (!r) {
+      await this.zkClient.zk.exists(path, this.onZkPreferredElection);
+      return;
+    }
+    let listed: TP[] = [];
+    try {
+      const json = JSON.parse(r.data.toString('utf8')) as { partitions?: TP[] };
+      listed = (json.partitions ?? []).filter(
+        (e) => typeof e.topic === 'string' && Number.isInteger(e.partition),
+      );
+    } catch (e) {
+      this.log.error(`Invalid JSON in ${path}: ${(e as Error).message}; deleting it`);
+    }
+    const unknown = listed.filter((tp) => !this.ctx.assignment(tp.topic, tp.partition));
+    if (unknown.length > 0)
+      this.log.warn(
+        `Skipping replica leader election (PREFERRED) for partitions ${unknown.map(tpString).join(',')} by ZkTriggered since the respective topics do not exist.`,
+      );
+    const known = listed.filter((tp) => this.ctx.assignment(tp.topic, tp.partition));
+    const deleting = known.filter((tp) => this.ctx.topicsToBeDeleted.has(tp.topic));
+    if (deleting.length > 0)
+      this.log.warn(
+        `Skipping replica leader election (PREFERRED) for partitions ${deleting.map(tpString).join(',')} by ZkTriggered since the respective topics are being deleted`,
+      );
+    const electable = known.filter((tp) => {
+      const s = this.ctx.state(tp.topic, tp.partition);
+      return !this.ctx.topicsToBeDeleted.has(tp.topic) && s?.leader !== this.preferredOf(tp);
+    });
+    await this.partitionStateMachine.handleStateChanges(electable, 'OnlinePartition', { kind: 'preferred' });
+    for (const tp of electable) {
+      const leader = this.ctx.state(tp.topic, tp.partition)?.leader;
+      if (leader === this.preferredOf(tp))
+        this.log.info(
+          `Partition ${tpString(tp)} completed preferred replica leader election. New leader is ${leader}`,
+        );
+      else
+        this.log.warn(
+          `Partition ${tpString(tp)} failed to complete preferred replica leader election to ${this.preferredOf(tp)}. Leader is still ${leader}`,
+        );
+    }
+    await this.zkClient.zk.delete(path, -1, this.fence).catch((e) => {
+      if (!(e instanceof ZkError && e.isNoNode)) throw e;
+    });
+    await this.zkClient.zk.exists(path, this.onZkPreferredElection);
+  }
+
+  private preferredOf(tp: TP): number | undefined {
+    return this.ctx.assignment(tp.topic, tp.partition)?.replicas[0];
   }
 
   /** auto.leader.rebalance.enable: preferred elections where a broker's imbalance > threshold. */

@@ -2,7 +2,8 @@
 // ZooKeeper (Kafka's PartitionStateMachine / ReplicaStateMachine / TopicDeletionManager): topic
 // deletion walks every replica through OfflineReplica → ReplicaDeletionStarted →
 // ReplicaDeletionSuccessful → NonExistentReplica and leaves no log dir or znode; a preferred
-// election (ElectLeaders) moves leadership to the first replica; a partition whose only ISR
+// election (ElectLeaders, or the legacy /admin/preferred_replica_election znode) moves leadership
+// to the first replica; a partition whose only ISR
 // member dies goes OfflinePartition (leader -1 in ZooKeeper and in Metadata) and turning
 // unclean.leader.election.enable on for its topic (`samsa configs --alter`), or as the dynamic
 // broker default, elects the live out-of-sync replica at once. Each step is checked in
@@ -213,6 +214,55 @@ test('ElectLeaders PREFERRED moves leadership to the preferred replica', async (
       `Changed partition pref-0 from OnlinePartition to OnlinePartition with state LeaderAndIsr\\(leader=${y}, leaderEpoch=${epochBefore + 1},`,
     ),
   );
+});
+
+test('the legacy /admin/preferred_replica_election znode triggers preferred elections and is deleted', async () => {
+  const [x, y] = [0, 2];
+  await createTopic(['--topic', 'zkpref', '--replica-assignment', `${x}:${y}`]);
+  await waitForFullIsr('zkpref', 0, 2);
+  // Reorder the replicas so that y is preferred while x keeps leading (as in the test above).
+  const admin = new Kafka({
+    brokers: cluster.brokers.map((b) => b.bootstrap),
+    clientId: 'controller-test',
+    logLevel: logLevel.NOTHING,
+  }).admin();
+  await admin.connect();
+  await admin.alterPartitionReassignments({
+    topics: [{ topic: 'zkpref', partitionAssignment: [{ partition: 0, replicas: [y, x] }] }],
+  });
+  await admin.disconnect();
+  await waitFor(
+    async () =>
+      (await zkc.getJson<{ partitions: Record<string, number[]> }>('/brokers/topics/zkpref'))?.partitions[
+        '0'
+      ].join(',') === `${y},${x}`,
+    { timeoutMs: 15_000, message: 'the new replica order' },
+  );
+  expect((await state('zkpref'))!.leader).toBe(x);
+
+  // What kafka-preferred-replica-election.sh wrote; an unknown topic is skipped.
+  await zkc.create(
+    '/admin/preferred_replica_election',
+    JSON.stringify({
+      version: 1,
+      partitions: [
+        { topic: 'zkpref', partition: 0 },
+        { topic: 'no-such-topic', partition: 0 },
+      ],
+    }),
+  );
+  await waitFor(async () => (await state('zkpref'))!.leader === y, {
+    timeoutMs: 15_000,
+    message: 'the preferred replica to lead',
+  });
+  await waitFor(async () => !(await zkc.exists('/admin/preferred_replica_election')), {
+    timeoutMs: 15_000,
+    message: 'the controller to delete the znode',
+  });
+  await waitFor(async () => (await metadata(1, 'zkpref')).leader === y, {
+    timeoutMs: 10_000,
+    message: 'metadata to show the preferred leader',
+  });
 });
 
 test('the only ISR member dies: OfflinePartition (leader -1); enabling unclean.leader.election.enable (topic, then broker default) elects the out-of-sync replica at once', async () => {
