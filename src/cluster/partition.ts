@@ -5,6 +5,10 @@
 // and appends without yielding between reading the log end offset and the append. Everything
 // here is synchronous except the AlterPartition round trip, whose answer is applied only if the
 // partition state it was meant for is still current.
+//
+// While the replica moves to another log dir (AlterReplicaLogDirs) the partition also holds a
+// "future" log the copier fills from the current one; once both end at the same offset it takes
+// the current log's place in one synchronous step, so no append can fall between the two.
 
 import { EventEmitter } from 'node:events';
 import { KafkaStorageError, UnexpectedAppendOffsetError } from '../log/errors';
@@ -139,6 +143,8 @@ export class Partition extends EventEmitter {
   private isrState: IsrState = committedIsr([]);
   private readonly remoteReplicas = new Map<number, FollowerReplica>();
   private deleted = false;
+  /** The copy in another log dir that replaces `log` once caught up (Kafka's futureLog). */
+  private _futureLog: UnifiedLog | null = null;
   private readonly logger: Logger;
   private readonly stateChangeLogger: Logger;
 
@@ -313,6 +319,7 @@ export class Partition extends EventEmitter {
   /** StopReplica with delete: forget everything; the log is deleted by the replica manager. */
   delete(): void {
     this.deleted = true;
+    this._futureLog = null;
     this.remoteReplicas.clear();
     this.replicas = [];
     this.isrState = committedIsr([]);
@@ -322,6 +329,93 @@ export class Partition extends EventEmitter {
 
   private topicIdString(): string {
     return this.topicId ? `Some(${this.topicId})` : 'None';
+  }
+
+  // ---------------------------------------------------------------------------------------
+  // Moving between log dirs (future replica)
+
+  get futureLog(): UnifiedLog | null {
+    return this._futureLog;
+  }
+
+  /** A future log exists and lives in a dir other than `dir` (the move was redirected or cancelled). */
+  futureReplicaDirChanged(dir: string): boolean {
+    return this._futureLog !== null && this._futureLog.parentDir !== dir;
+  }
+
+  /**
+   * Kafka's maybeCreateFutureReplica: false when the current log already is in `dir` or the
+   * future log already exists there; otherwise `create` makes (or returns the loaded) future
+   * log in `dir` and true is returned. A future log in another dir is an error.
+   */
+  maybeCreateFutureReplica(dir: string, create: () => UnifiedLog): boolean {
+    if (this.log.parentDir === dir) {
+      this.logger.info(
+        `Current log directory ${this.log.parentDir} is same as requested log dir ${dir}. Skipping future replica creation.`,
+      );
+      return false;
+    }
+    if (this._futureLog !== null) {
+      if (this._futureLog.parentDir !== dir)
+        throw new Error(
+          `The future log dir ${this._futureLog.parentDir} of ${this} is different from the requested log dir ${dir}`,
+        );
+      return false;
+    }
+    this._futureLog = create();
+    return true;
+  }
+
+  /** Forgets the future log (the log manager deletes or has replaced its directory). */
+  removeFutureLocalReplica(): void {
+    this._futureLog = null;
+  }
+
+  /**
+   * Appends batches copied from the current log to the future log, unchanged. An empty future
+   * log restarts at the first batch's base offset when the current log starts inside that batch
+   * (after DeleteRecords), as a follower does.
+   */
+  appendRecordsToFutureReplica(records: Buffer): LogAppendResult {
+    const future = this._futureLog;
+    if (future === null) throw new KafkaStorageError(`The future replica for ${this} is offline`);
+    try {
+      return future.appendAsFollower(records);
+    } catch (e) {
+      if (
+        !(e instanceof UnexpectedAppendOffsetError) ||
+        future.logEndOffset !== future.logStartOffset ||
+        e.firstOffset >= future.logEndOffset ||
+        e.lastOffset < future.logEndOffset
+      )
+        throw e;
+      future.truncateFullyAndStartAt(e.firstOffset);
+      return future.appendAsFollower(records);
+    }
+  }
+
+  /**
+   * Kafka's maybeReplaceCurrentWithFutureReplica: when the future log ends where the current one
+   * does, it takes over — with the current high watermark and log start offset and any leader
+   * epoch the current log started without records yet — through `replace` (the log manager's
+   * directory renames), all synchronously. Returns whether the swap happened.
+   */
+  maybeReplaceCurrentWithFutureReplica(replace: () => UnifiedLog): boolean {
+    const future = this._futureLog;
+    const current = this.log;
+    if (future === null || future.logEndOffset !== current.logEndOffset) return false;
+    future.updateHighWatermark(current.highWatermark);
+    if (current.logStartOffset > future.logStartOffset)
+      future.maybeIncrementLogStartOffset(current.logStartOffset, 'leader offset increment');
+    const epochs = current.leaderEpochCache.entries().slice();
+    const log = replace();
+    // An epoch begun at the log end without records yet (a new leader's) is not in any batch.
+    for (const e of epochs)
+      if (e.epoch > log.latestEpoch()) log.assignEpochStartOffset(e.epoch, e.startOffset);
+    this.log = log;
+    this._futureLog = null;
+    this.logger.info(`Replaced the current log with the future log, now in ${this.log.parentDir}`);
+    return true;
   }
 
   // ---------------------------------------------------------------------------------------

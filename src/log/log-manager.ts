@@ -4,6 +4,11 @@
 // deletes logs by renaming them to `-delete` dirs removed later, and runs the background work:
 // retention, flushes, and the recovery-point / log-start-offset / high-watermark checkpoints.
 // A clean shutdown flushes everything, writes the checkpoints and `.kafka_cleanshutdown`.
+//
+// Moves between log dirs (AlterReplicaLogDirs): a partition not hosted yet gets a preferred dir
+// its log is created in later; a hosted one gets a "future" log `<topic>-<partition>.<uuid>-future`
+// in the target dir, filled by the replica manager's copier, then swapped in
+// (replaceCurrentWithFutureLog). Future logs found at start-up are loaded again so the copy resumes.
 
 import * as fs from 'fs';
 import * as path from 'path';
@@ -15,10 +20,15 @@ import {
   TopicPartitionOffset,
 } from './checkpoints';
 import { DirLock } from './dir-lock';
-import { LogDirError } from './errors';
+import { KafkaStorageError, LogDirError, LogError } from './errors';
 import { fsyncDir } from './fs-utils';
 import { LogConfig, LogManagerConfig } from './log-config';
-import { logDeleteDirName, parseTopicPartitionName, topicPartitionName } from './log-file-names';
+import {
+  logDeleteDirName,
+  logFutureDirName,
+  parseTopicPartitionName,
+  topicPartitionName,
+} from './log-file-names';
 import { verifyAndWriteMetaProperties } from './meta-properties';
 import { RecordsDecompressor } from './record-timestamps';
 import { Scheduler } from './scheduler';
@@ -29,6 +39,13 @@ import { getLogger } from '../utils/logger';
 export const CLEAN_SHUTDOWN_FILE = '.kafka_cleanshutdown';
 /** Tiered-storage cache dir Kafka keeps next to partition dirs; not a partition. */
 const REMOTE_INDEX_CACHE_DIR = 'remote-log-index-cache';
+
+/** A log dir that is not one of `log.dirs` (LOG_DIR_NOT_FOUND). */
+export class LogDirNotFoundError extends LogError {
+  constructor(message: string) {
+    super('LogDirNotFoundException', 57, message);
+  }
+}
 
 export interface LogManagerOptions {
   /** Broker-wide settings (log.dirs, check intervals); LogManagerConfig.fromProperties(brokerProps). */
@@ -70,6 +87,10 @@ export class LogManager {
   private readonly logger = getLogger('kafka.log.LogManager', '[LogManager] ');
 
   private readonly logs = new Map<string, UnifiedLog>();
+  /** Logs being filled to replace the current log of their partition in another dir. */
+  private readonly futureLogs = new Map<string, UnifiedLog>();
+  /** Where the log of a partition not hosted yet is to be created (AlterReplicaLogDirs). */
+  private readonly preferredLogDirs = new Map<string, string>();
   private readonly locks: DirLock[] = [];
   private readonly checkpoints = new Map<string, DirCheckpoints>();
   private readonly pendingDirDeletions = new Set<Promise<void>>();
@@ -176,17 +197,18 @@ export class LogManager {
           this.scheduleDirDeletion(path.join(dir, name), this.defaultConfig.fileDeleteDelayMs);
           continue;
         }
-        if (parsed.kind !== 'normal') {
-          this.logger.warn(
-            `Leaving ${parsed.kind} log directory ${path.join(dir, name)} alone (not supported)`,
-          );
+        if (parsed.kind === 'stray') {
+          this.logger.warn(`Leaving stray log directory ${path.join(dir, name)} alone (KRaft only)`);
           continue;
         }
+        const isFuture = parsed.kind === 'future';
         const key = topicPartitionName(parsed.topic, parsed.partition);
-        const previous = this.logs.get(key);
+        const previous = (isFuture ? this.futureLogs : this.logs).get(key);
         if (previous) {
           throw new LogDirError(
-            `Duplicate log directories for ${key} are found in both ${path.join(dir, name)} and ${previous.dir}. Recover broker from this failure by manually deleting one of the two directories for this partition.`,
+            isFuture
+              ? `Duplicate log directories found: ${path.join(dir, name)}, ${previous.dir}`
+              : `Duplicate log directories for ${key} are found in both ${path.join(dir, name)} and ${previous.dir}. It is likely because log directory failure happened while broker was replacing current replica with future replica. Recover broker from this failure by manually deleting one of the two directories for this partition. It is recommended to delete the partition in the log directory that is known to have failed recently.`,
           );
         }
         const log = UnifiedLog.open({
@@ -200,10 +222,12 @@ export class LogManager {
           scheduler: this.scheduler,
           decompress: this.decompress,
         });
-        this.logs.set(key, log);
+        (isFuture ? this.futureLogs : this.logs).set(key, log);
       }
     }
-    this.logger.info(`Loaded ${this.logs.size} logs in ${this.time.milliseconds() - start}ms`);
+    this.logger.info(
+      `Loaded ${this.logs.size + this.futureLogs.size} logs in ${this.time.milliseconds() - start}ms`,
+    );
   }
 
   /** Kafka's tolerant reading: a broken checkpoint is logged and ignored, never fatal. */
@@ -270,14 +294,63 @@ export class LogManager {
   }
 
   logsByTopic(topic: string): UnifiedLog[] {
-    return this.allLogs().filter((l) => l.topic === topic);
+    return this.allLogsWithFuture().filter((l) => l.topic === topic);
   }
 
-  /** Number of partition logs per log dir (in log.dirs order). */
+  /** The future log of a partition being moved to another log dir. */
+  getFutureLog(topic: string, partition: number): UnifiedLog | undefined {
+    return this.futureLogs.get(topicPartitionName(topic, partition));
+  }
+
+  futureLogsList(): UnifiedLog[] {
+    return [...this.futureLogs.values()];
+  }
+
+  /** Current and future logs (what is on disk in the log dirs). */
+  allLogsWithFuture(): UnifiedLog[] {
+    return [...this.logs.values(), ...this.futureLogs.values()];
+  }
+
+  isFutureLog(log: UnifiedLog): boolean {
+    return this.futureLogs.get(topicPartitionName(log.topic, log.partition)) === log;
+  }
+
+  /** Number of partition logs (future ones included) per log dir (in log.dirs order). */
   partitionCounts(): Map<string, number> {
     const counts = new Map<string, number>(this.logDirs.map((d) => [d, 0]));
-    for (const log of this.logs.values()) counts.set(log.parentDir, (counts.get(log.parentDir) ?? 0) + 1);
+    for (const log of this.allLogsWithFuture())
+      counts.set(log.parentDir, (counts.get(log.parentDir) ?? 0) + 1);
     return counts;
+  }
+
+  /**
+   * Whether `dir` (an absolute path) can take logs. Not one of log.dirs → LogDirNotFoundError.
+   * Samsa takes no dir offline as a whole; a dir that disappeared or became unwritable counts as
+   * offline.
+   */
+  isLogDirOnline(dir: string): boolean {
+    if (!this.logDirs.includes(dir))
+      throw new LogDirNotFoundError(`Log dir ${dir} is not found in the config.`);
+    try {
+      fs.accessSync(dir, fs.constants.W_OK);
+      return fs.statSync(dir).isDirectory();
+    } catch {
+      return false;
+    }
+  }
+
+  /**
+   * AlterReplicaLogDirs for a partition: remember `dir` as where its log is to be created,
+   * unless its current or future log already is there (Kafka's maybeUpdatePreferredLogDir).
+   */
+  maybeUpdatePreferredLogDir(topic: string, partition: number, dir: string): void {
+    const key = topicPartitionName(topic, partition);
+    if (this.logs.get(key)?.parentDir === dir || this.futureLogs.get(key)?.parentDir === dir) return;
+    this.preferredLogDirs.set(key, dir);
+  }
+
+  preferredLogDir(topic: string, partition: number): string | undefined {
+    return this.preferredLogDirs.get(topicPartitionName(topic, partition));
   }
 
   /** The log dir for a new partition: the one with the fewest partitions (first on ties). */
@@ -306,7 +379,7 @@ export class LogManager {
       if (topicId) existing.assignTopicId(topicId);
       return existing;
     }
-    const dir = this.nextLogDir();
+    const dir = this.preferredLogDirs.get(key) ?? this.nextLogDir();
     const logConfig = config ?? this.configFor(topic);
     const log = UnifiedLog.open({
       dir: path.join(dir, key),
@@ -317,10 +390,127 @@ export class LogManager {
       decompress: this.decompress,
     });
     this.logs.set(key, log);
+    this.preferredLogDirs.delete(key);
     this.logger.info(
       `Created log for partition ${key} in ${log.dir} with properties ${JSON.stringify(logConfig.overrides())}`,
     );
     return log;
+  }
+
+  /**
+   * The future log of a hosted partition, created empty as `<topic>-<partition>.<uuid>-future`
+   * in `dir` if there is none (Kafka's getOrCreateLog with isFuture). `dir` must differ from the
+   * current log's dir; an existing future log elsewhere is an error (remove it first).
+   */
+  getOrCreateFutureLog(
+    topic: string,
+    partition: number,
+    dir: string,
+    topicId?: string | null,
+    config?: LogConfig,
+  ): UnifiedLog {
+    this.ensureRunning();
+    const key = topicPartitionName(topic, partition);
+    const current = this.logs.get(key);
+    if (!current) throw new KafkaStorageError(`The current replica for ${key} is offline`);
+    if (current.parentDir === dir)
+      throw new Error(
+        `Can not create the future log for ${key} in the current log directory of this partition`,
+      );
+    const existing = this.futureLogs.get(key);
+    if (existing) {
+      if (existing.parentDir !== dir)
+        throw new Error(
+          `The future log dir ${existing.parentDir} of ${key} is different from the requested log dir ${dir}`,
+        );
+      return existing;
+    }
+    const logConfig = config ?? current.config;
+    let log: UnifiedLog;
+    try {
+      log = UnifiedLog.open({
+        dir: path.join(dir, logFutureDirName(topic, partition)),
+        config: logConfig,
+        topicId: topicId ?? current.topicId,
+        time: this.time,
+        scheduler: this.scheduler,
+        decompress: this.decompress,
+      });
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException | null)?.code;
+      if (typeof code === 'string' && /^E[A-Z]+$/.test(code))
+        throw new KafkaStorageError(`Error while creating the future log for ${key} in dir ${dir}`, e);
+      throw e;
+    }
+    this.futureLogs.set(key, log);
+    this.preferredLogDirs.delete(key);
+    this.logger.info(
+      `Created log for partition ${key} in ${log.dir} with properties ${JSON.stringify(logConfig.overrides())}`,
+    );
+    return log;
+  }
+
+  /**
+   * Swaps a caught-up future log in (Kafka's replaceCurrentWithFutureLog): the future dir is
+   * renamed to `<topic>-<partition>`, takes the current high watermark and becomes the current
+   * log; the old dir is renamed to `-delete`, closed and removed after file.delete.delay.ms. Both
+   * dirs' checkpoints are rewritten. Synchronous: no append can come in between. Returns the new
+   * current log.
+   */
+  replaceCurrentWithFutureLog(topic: string, partition: number): UnifiedLog {
+    const key = topicPartitionName(topic, partition);
+    const source = this.logs.get(key);
+    const dest = this.futureLogs.get(key);
+    this.logger.info(`Attempting to replace current log ${source?.dir} with ${dest?.dir} for ${key}`);
+    if (!source) throw new KafkaStorageError(`The current replica for ${key} is offline`);
+    if (!dest) throw new KafkaStorageError(`The future replica for ${key} is offline`);
+    // The future log is closed cleanly (everything fsynced, producer snapshot at its end), its
+    // directory renamed, and opened again under the normal name: no recovery needed, and every
+    // file path (segments, indexes, checkpoints) is the new one.
+    const highWatermark = source.highWatermark;
+    dest.flush(true);
+    dest.close();
+    dest.renameDir(key);
+    const log = UnifiedLog.open({
+      dir: dest.dir,
+      config: dest.config,
+      logStartOffset: dest.logStartOffset,
+      recoveryPoint: dest.logEndOffset,
+      hadCleanShutdown: true,
+      highWatermark,
+      topicId: dest.topicId ?? source.topicId,
+      time: this.time,
+      scheduler: this.scheduler,
+      decompress: this.decompress,
+    });
+    this.futureLogs.delete(key);
+    this.logs.set(key, log);
+    this.checkpointDir(log.parentDir);
+    try {
+      // Queued (write-behind) appends of the old log are written before its files are closed.
+      source.closeHandlers();
+      source.renameDir(logDeleteDirName(topic, partition));
+      this.checkpointDir(source.parentDir);
+      this.scheduleDirDeletion(source.dir, source.config.fileDeleteDelayMs);
+    } catch (e) {
+      // The new log is in place either way; the old copy is left for the operator.
+      this.logger.error(`Error while renaming ${source.dir} for deletion: ${String(e)}`);
+    }
+    this.logger.info(`The current replica is successfully replaced with the future replica for ${key}`);
+    return log;
+  }
+
+  /**
+   * Drops the future log of a partition (a move cancelled or redirected, the replica deleted):
+   * renamed to `-delete` and removed after file.delete.delay.ms. False if there is none.
+   */
+  deleteFutureLog(topic: string, partition: number): boolean {
+    const key = topicPartitionName(topic, partition);
+    const log = this.futureLogs.get(key);
+    if (!log) return false;
+    this.futureLogs.delete(key);
+    this.removeLogDir(log);
+    return true;
   }
 
   /** Applies a changed topic config (AlterConfigs / ZK config change) to its partitions. */
@@ -339,15 +529,21 @@ export class LogManager {
    */
   deleteLog(topic: string, partition: number): boolean {
     const key = topicPartitionName(topic, partition);
+    this.preferredLogDirs.delete(key);
     const log = this.logs.get(key);
+    this.deleteFutureLog(topic, partition);
     if (!log) return false;
     this.logs.delete(key);
+    this.removeLogDir(log);
+    return true;
+  }
+
+  private removeLogDir(log: UnifiedLog): void {
     log.closeHandlers();
-    log.renameDir(logDeleteDirName(topic, partition));
-    this.logger.info(`Log for partition ${key} is renamed to ${log.dir} and is scheduled for deletion`);
+    log.renameDir(logDeleteDirName(log.topic, log.partition));
+    this.logger.info(`Log for partition ${log.name} is renamed to ${log.dir} and is scheduled for deletion`);
     this.checkpointDir(log.parentDir);
     this.scheduleDirDeletion(log.dir, log.config.fileDeleteDelayMs);
-    return true;
   }
 
   private scheduleDirDeletion(dir: string, delayMs: number): void {
@@ -372,7 +568,28 @@ export class LogManager {
     if (!log) return false;
     const truncated = log.truncateTo(offset);
     if (truncated) this.checkpointRecoveryOffsetsInDir(log.parentDir);
+    // A future log stays a prefix of the current one.
+    const future = this.getFutureLog(topic, partition);
+    if (future && future.truncateTo(offset)) this.checkpointRecoveryOffsetsInDir(future.parentDir);
     return truncated;
+  }
+
+  /** Truncates the future log of a partition (the copier realigning it with the current log). */
+  truncateFutureTo(topic: string, partition: number, offset: bigint): boolean {
+    const future = this.getFutureLog(topic, partition);
+    if (!future || !future.truncateTo(offset)) return false;
+    this.checkpointRecoveryOffsetsInDir(future.parentDir);
+    return true;
+  }
+
+  /** Empties the future log of a partition and restarts it at `newOffset`. */
+  truncateFutureFullyAndStartAt(topic: string, partition: number, newOffset: bigint): boolean {
+    const future = this.getFutureLog(topic, partition);
+    if (!future) return false;
+    future.truncateFullyAndStartAt(newOffset);
+    this.checkpointRecoveryOffsetsInDir(future.parentDir);
+    this.checkpointLogStartOffsetsInDir(future.parentDir);
+    return true;
   }
 
   /** Empties a partition and restarts it at `newOffset`, then checkpoints its dir. */
@@ -382,6 +599,7 @@ export class LogManager {
     log.truncateFullyAndStartAt(newOffset);
     this.checkpointRecoveryOffsetsInDir(log.parentDir);
     this.checkpointLogStartOffsetsInDir(log.parentDir);
+    this.truncateFutureFullyAndStartAt(topic, partition, newOffset);
     return true;
   }
 
@@ -409,7 +627,7 @@ export class LogManager {
   /** Flushes logs whose flush.ms elapsed since their last flush. */
   flushDirtyLogs(): void {
     const now = this.time.milliseconds();
-    for (const log of this.logs.values()) {
+    for (const log of this.allLogsWithFuture()) {
       if (log.isOffline) continue;
       try {
         if (now - log.lastFlushTime >= log.config.flushMs) log.flush(false);
@@ -419,8 +637,9 @@ export class LogManager {
     }
   }
 
+  /** Current and future logs in `dir` (a partition has at most one of them per dir). */
   private logsInDir(dir: string): UnifiedLog[] {
-    return this.allLogs().filter((l) => l.parentDir === dir);
+    return this.allLogsWithFuture().filter((l) => l.parentDir === dir);
   }
 
   private writeCheckpoint(
@@ -530,6 +749,7 @@ export class LogManager {
       }
     }
     this.logs.clear();
+    this.futureLogs.clear();
     this.releaseLocks();
     this.logger.info('Shutdown complete.');
   }

@@ -6,12 +6,16 @@
 // keeps Kafka's two purgatories in their simplest form: Fetch long-polls wait for appends or
 // high watermark moves, acks=all produces wait for the high watermark (DelayedProduce), both
 // woken by events, never by polling. State changes are applied one request at a time.
+// AlterReplicaLogDirs moves a replica to another log dir of this broker: a future log is created
+// there and filled by the ReplicaAlterLogDirsManager until it replaces the current log; future
+// logs found at start-up resume copying once the partition is hosted again (maybeAddLogDirFetchers).
 
 import { EventEmitter } from 'node:events';
 import { MetadataCache } from '../cluster/metadata-cache';
 import { LeaderAndIsrPartitionState, Partition, PartitionContext } from '../cluster/partition';
-import { KafkaStorageError } from '../log/errors';
+import { KafkaStorageError, LogError } from '../log/errors';
 import { LogConfig } from '../log/log-config';
+import { logFutureDirName } from '../log/log-file-names';
 import type { LogManager } from '../log/log-manager';
 import { ErrorCode } from '../protocol/errors';
 import type { LeaderAndIsrRequest } from '../protocol/messages/generated/LeaderAndIsrRequest';
@@ -30,6 +34,7 @@ import {
 } from '../replication/control-requests';
 import { AckWait, DelayedProduce, ProducePurgatory } from '../replication/delayed-produce';
 import type { FollowerQuota } from '../replication/replica-fetcher';
+import { AlterLogDirsQuota, ReplicaAlterLogDirsManager } from '../replication/replica-alter-log-dirs';
 import { ReplicaFetcherManager } from '../replication/replica-fetcher-manager';
 import { getLogger } from '../utils/logger';
 import { KafkaZkClient } from '../zk/kafka-zk-client';
@@ -54,6 +59,10 @@ export class ReplicaManager extends EventEmitter {
   readonly producePurgatory = new ProducePurgatory();
   readonly fetcherManager: ReplicaFetcherManager;
   readonly alterPartitionManager: AlterPartitionManager;
+  /** Copies replicas being moved between this broker's log dirs. */
+  readonly alterLogDirsManager: ReplicaAlterLogDirsManager;
+  /** replica.alter.log.dirs.io.max.bytes.per.second (none: unbounded). */
+  private alterLogDirsQuota: AlterLogDirsQuota | undefined;
   private readonly partitionContext: PartitionContext;
   private readonly interBrokerListener: string;
   private isrExpirationTimer: NodeJS.Timeout | null = null;
@@ -106,6 +115,27 @@ export class ReplicaManager extends EventEmitter {
       },
       { getPartition: (t, p) => this.getPartition(t, p) },
     );
+    this.alterLogDirsManager = new ReplicaAlterLogDirsManager(
+      {
+        brokerId,
+        fetchMaxBytes: config.int('replica.fetch.max.bytes'),
+        fetchResponseMaxBytes: config.int('replica.fetch.response.max.bytes'),
+        fetchBackoffMs: config.int('replica.fetch.backoff.ms'),
+      },
+      {
+        getPartition: (t, p) => this.getPartition(t, p),
+        replaceCurrentWithFutureLog: (t, p) => logManager.replaceCurrentWithFutureLog(t, p),
+        truncateFutureTo: (t, p, offset) => void logManager.truncateFutureTo(t, p, offset),
+        truncateFutureFullyAndStartAt: (t, p, offset) =>
+          void logManager.truncateFutureFullyAndStartAt(t, p, offset),
+        quota: () => this.alterLogDirsQuota,
+      },
+    );
+  }
+
+  /** The quota the log dir copier obeys (ConfigManager's quotas.alterLogDirs). */
+  setAlterLogDirsQuota(quota: AlterLogDirsQuota): void {
+    this.alterLogDirsQuota = quota;
   }
 
   /** The broker epoch (czxid of our registration), sent in AlterPartition and Fetch v15+. */
@@ -283,6 +313,7 @@ export class ReplicaManager extends EventEmitter {
           ? this.makeFollowers(req, toFollower, configs, setError, ident, controllerEpoch, correlationId)
           : { resigned: [] as Partition[] };
       for (const p of topicIdUpdates) this.fetcherManager.updateTopicId(p.toString(), p.topicId);
+      this.maybeAddLogDirFetchers([...toLeader, ...toFollower]);
       this.fetcherManager.shutdownIdleFetcherThreads();
 
       for (const p of becameLeaders) this.emit('becomeLeader', p);
@@ -525,6 +556,7 @@ export class ReplicaManager extends EventEmitter {
     stopped: Array<{ topic: string; partition: number; delete: boolean }>,
   ): Map<string, Error> {
     this.fetcherManager.removeFetcherForPartitions(stopped.map((s) => `${s.topic}-${s.partition}`));
+    this.alterLogDirsManager.removePartitions(stopped.map((s) => `${s.topic}-${s.partition}`));
     const errors = new Map<string, Error>();
     const removed: Partition[] = [];
     for (const s of stopped) {
@@ -551,6 +583,103 @@ export class ReplicaManager extends EventEmitter {
     }
     for (const p of removed) this.emit('partitionRemoved', p);
     return errors;
+  }
+
+  // ---------------------------------------------------------------------------------------
+  // Log dir moves (AlterReplicaLogDirs)
+
+  /**
+   * Kafka's maybeAddLogDirFetchers: partitions (just made leader or follower) that have a future
+   * log on disk — a move interrupted by a restart — get it back and resume copying.
+   */
+  private maybeAddLogDirFetchers(entries: ReadonlyArray<{ topic: string; partition: number }>): void {
+    const resume: Array<{ topic: string; partition: number }> = [];
+    for (const e of entries) {
+      const p = this.partitions.get(`${e.topic}-${e.partition}`);
+      const futureLog = this.logManager.getFutureLog(e.topic, e.partition);
+      if (!p || !futureLog || p.isDeleted) continue;
+      try {
+        p.maybeCreateFutureReplica(futureLog.parentDir, () => futureLog);
+        if (p.futureLog === futureLog) resume.push(e);
+      } catch (err) {
+        this.log.error(`Could not resume moving ${p} to ${futureLog.parentDir}: ${(err as Error).message}`);
+      }
+    }
+    if (resume.length > 0) this.alterLogDirsManager.addPartitions(resume);
+  }
+
+  /**
+   * AlterReplicaLogDirs: per partition the error code (Kafka's ReplicaManager.alterReplicaLogDirs).
+   * An unknown dir is LOG_DIR_NOT_FOUND, an offline one KAFKA_STORAGE_ERROR. A move towards another
+   * dir than the running one (or back to the current dir) drops the running future log. The dir
+   * is remembered for a partition not hosted yet, which is then REPLICA_NOT_AVAILABLE (the tool
+   * retries until the replica exists). A partition already in the dir: nothing to do; otherwise
+   * the future log is created there and the copy starts.
+   */
+  alterReplicaLogDirs(
+    moves: ReadonlyArray<{ topic: string; partition: number; dir: string }>,
+  ): Promise<Map<string, number>> {
+    return this.serialized(() => {
+      const out = new Map<string, number>();
+      for (const m of moves) out.set(`${m.topic}-${m.partition}`, this.alterReplicaLogDir(m));
+      return out;
+    });
+  }
+
+  private alterReplicaLogDir(m: { topic: string; partition: number; dir: string }): number {
+    const tp = `${m.topic}-${m.partition}`;
+    try {
+      // Kafka's limit (KAFKA-4893): the future dir name must fit a file name.
+      if (logFutureDirName(m.topic, m.partition).length > 255) return ErrorCode.INVALID_TOPIC_EXCEPTION;
+      if (!this.logManager.isLogDirOnline(m.dir)) {
+        this.log.warn(`Unable to alter log dirs for ${tp}: Log directory ${m.dir} is offline`);
+        return ErrorCode.KAFKA_STORAGE_ERROR;
+      }
+      const existing = this.partitions.get(tp);
+      if (existing?.log.isOffline) return ErrorCode.KAFKA_STORAGE_ERROR;
+      if (existing?.futureReplicaDirChanged(m.dir)) {
+        this.alterLogDirsManager.removePartitions([tp]);
+        existing.removeFutureLocalReplica();
+        this.logManager.deleteFutureLog(m.topic, m.partition);
+      }
+      this.logManager.maybeUpdatePreferredLogDir(m.topic, m.partition, m.dir);
+      const p = this.partitions.get(tp);
+      if (!p || p.isDeleted) {
+        this.log.warn(`Unable to alter log dirs for ${tp}: the replica is not hosted here (yet)`);
+        return ErrorCode.REPLICA_NOT_AVAILABLE;
+      }
+      const created = p.maybeCreateFutureReplica(m.dir, () =>
+        this.logManager.getOrCreateFutureLog(m.topic, m.partition, m.dir, p.topicId, p.log.config),
+      );
+      if (created) {
+        // A new future log starts where the current log starts (its high watermark checkpoint is none).
+        this.alterLogDirsManager.addPartitions([{ topic: m.topic, partition: m.partition }]);
+      }
+      return ErrorCode.NONE;
+    } catch (e) {
+      if (
+        e instanceof LogError &&
+        (e.errorCode === ErrorCode.LOG_DIR_NOT_FOUND || e.errorCode === ErrorCode.KAFKA_STORAGE_ERROR)
+      ) {
+        this.log.warn(`Unable to alter log dirs for ${tp}: ${e.message}`);
+        return e.errorCode;
+      }
+      this.log.error(`Error while changing replica dir for partition ${tp}: ${(e as Error).stack}`);
+      return ErrorCode.UNKNOWN_SERVER_ERROR;
+    }
+  }
+
+  /**
+   * DescribeLogDirs' offset lag of a log (Kafka's getLogEndOffsetLag): for a future log how far
+   * it is behind the current one, for a current log max(HW − LEO, 0); −1 when the partition is
+   * not hosted.
+   */
+  logEndOffsetLag(topic: string, partition: number, logEndOffset: bigint, isFuture: boolean): bigint {
+    const p = this.partitions.get(`${topic}-${partition}`);
+    if (!p || p.isDeleted) return -1n;
+    if (isFuture) return p.log.logEndOffset - logEndOffset;
+    const lag = p.log.highWatermark - logEndOffset;
+    return lag > 0n ? lag : 0n;
   }
 
   // ---------------------------------------------------------------------------------------
@@ -634,6 +763,7 @@ export class ReplicaManager extends EventEmitter {
     this.isrExpirationTimer = null;
     await this.chain;
     await this.fetcherManager.shutdown();
+    await this.alterLogDirsManager.shutdown();
     this.alterPartitionManager.shutdown();
     this.producePurgatory.completeAll();
     for (const k of [...this.waiters.keys()]) this.wakeWaiters(k);

@@ -1,11 +1,12 @@
 // DescribeLogDirs (key 35), v0-v4.
 // This broker's log dirs (log.dirs order), each with the requested partitions it holds (topics
 // null = every log): partition_size = the log's bytes on disk (UnifiedLog.size), offset_lag =
-// max(HW − LEO, 0) for a current log (−1 when the replica is unknown), is_future_key for logs
-// being moved by AlterReplicaLogDirs (Samsa has none). As Kafka's ReplicaManager.describeLogDirs,
-// a dir lists every topic it holds a log of, with an empty partition list when none of that
-// topic's partitions were asked for. v4 adds the volume's total and usable bytes; v3+ a
-// top-level error code.
+// max(HW − LEO, 0) for a current log, how far a future log (is_future_key = true: the copy
+// AlterReplicaLogDirs is making in this dir) is behind the current log, −1 when the partition is
+// not hosted (Kafka's getLogEndOffsetLag). As Kafka's ReplicaManager.describeLogDirs, a dir lists
+// every topic it holds a log of, with an empty partition list when none of that topic's
+// partitions were asked for; an offline dir answers KAFKA_STORAGE_ERROR. v4 adds the volume's
+// total and usable bytes; v3+ a top-level error code.
 
 import fs from 'node:fs';
 import { ErrorCode } from '../../protocol/errors';
@@ -14,6 +15,7 @@ import type { DescribeLogDirsRequest } from '../../protocol/messages/generated/D
 import type { DescribeLogDirsResponseInit } from '../../protocol/messages/generated/DescribeLogDirsResponse';
 import type { LogManager } from '../../log/log-manager';
 import type { UnifiedLog } from '../../log/unified-log';
+import type { ReplicaManager } from '../replica-manager';
 import type { ApiHandler } from '../api-handler';
 
 type Result = NonNullable<DescribeLogDirsResponseInit['results']>[number];
@@ -34,18 +36,27 @@ function volumeBytes(dir: string): { total: bigint; usable: bigint } {
 
 export function describeLogDirsHandler(
   logManager: LogManager,
+  replicaManager: Pick<ReplicaManager, 'logEndOffsetLag'>,
 ): ApiHandler<DescribeLogDirsRequest, DescribeLogDirsResponseInit> {
   return {
     apiKey: ApiKey.DescribeLogDirs,
     minVersion: 0,
     maxVersion: 4,
     handle(req) {
-      const logs = logManager.allLogs();
+      const logs = logManager.allLogsWithFuture();
       const wanted =
         req.topics === null
           ? null
           : new Set(req.topics.flatMap((t) => t.partitions.map((p) => `${t.topic}\u0000${p}`)));
       const results: Result[] = logManager.logDirs.map((dir) => {
+        if (!logManager.isLogDirOnline(dir))
+          return {
+            errorCode: ErrorCode.KAFKA_STORAGE_ERROR,
+            logDir: dir,
+            topics: [],
+            totalBytes: -1n,
+            usableBytes: -1n,
+          };
         const { total, usable } = volumeBytes(dir);
         const byTopic = new Map<string, UnifiedLog[]>();
         for (const l of logs) {
@@ -60,12 +71,12 @@ export function describeLogDirsHandler(
             .filter((l) => wanted === null || wanted.has(`${l.topic}\u0000${l.partition}`))
             .sort((a, b) => a.partition - b.partition)
             .map((l) => {
-              const lag = l.highWatermark - l.logEndOffset;
+              const isFuture = logManager.isFutureLog(l);
               return {
                 partitionIndex: l.partition,
                 partitionSize: BigInt(l.size),
-                offsetLag: lag > 0n ? lag : 0n,
-                isFutureKey: false,
+                offsetLag: replicaManager.logEndOffsetLag(l.topic, l.partition, l.logEndOffset, isFuture),
+                isFutureKey: isFuture,
               };
             }),
         }));

@@ -30,6 +30,7 @@ import { incrementalAlterConfigsHandler } from './incremental-alter-configs';
 import { createPartitionsHandler } from './create-partitions';
 import { describeClusterHandler } from './describe-cluster';
 import { describeLogDirsHandler } from './describe-log-dirs';
+import { alterReplicaLogDirsHandler } from './alter-replica-log-dirs';
 import { alterPartitionReassignmentsHandler } from './alter-partition-reassignments';
 import { listPartitionReassignmentsHandler } from './list-partition-reassignments';
 import { KafkaZkClient } from '../../zk/kafka-zk-client';
@@ -104,7 +105,8 @@ export function registerHandlers(apis: KafkaApis, d: HandlerDeps): void {
     ),
   );
   apis.register(describeClusterHandler(d.cache));
-  apis.register(describeLogDirsHandler(d.services.logManager));
+  apis.register(describeLogDirsHandler(d.services.logManager, replicas));
+  apis.register(alterReplicaLogDirsHandler(replicas, d.services.configManager.quotas.alterLogDirs));
   apis.register(alterPartitionReassignmentsHandler(d.controller));
   apis.register(listPartitionReassignmentsHandler(d.controller));
   if (d.zk)
