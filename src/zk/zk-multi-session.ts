@@ -72,7 +72,12 @@ export class ZkMultiSession {
     const frame = await this.send(conn, xid, encodeMultiRequest(xid, rooted));
     const r = new JuteReader(frame);
     const header = decodeReplyHeader(r);
-    if (header.err !== 0) throw new ZkError(header.err, ops[0]?.path ?? '', 'multi');
+    if (header.err !== 0) {
+      // Op failures come back as results; an error here is about the session (expired, closing):
+      // drop it, the next call opens a new one.
+      conn.socket.destroy();
+      throw new ZkError(header.err, ops[0]?.path ?? '', 'multi');
+    }
     const results = decodeMultiResponse(r);
     const failed = results.findIndex((x) => x.type === 'error' && x.err !== 0);
     if (failed >= 0) {
