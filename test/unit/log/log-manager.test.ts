@@ -160,7 +160,7 @@ test('deleteLog renames to <topic>-<partition>.<uuid>-delete and removes it late
   expect(fs.readdirSync(dirA).filter((n) => n.startsWith('gone'))).toEqual([]);
 });
 
-test('startup: -delete dirs are removed, -future dirs left alone, other names are fatal', async () => {
+test('startup: -delete dirs are removed, -future dirs are kept (not current logs), other names are fatal', async () => {
   fs.mkdirSync(path.join(dirA, 'x-0.0123456789abcdef0123456789abcdef-delete'), { recursive: true });
   fs.mkdirSync(path.join(dirA, 'x-1.0123456789abcdef0123456789abcdef-future'), { recursive: true });
   fs.mkdirSync(path.join(dirA, 'remote-log-index-cache'), { recursive: true });
