@@ -96,6 +96,30 @@ async function waitForFullIsr(topic: string, partitions: number, rf: number): Pr
   );
 }
 
+/**
+ * Gives partition 0 of `topic` the same replicas in a new order (a reassignment that completes at
+ * once): the first one becomes the preferred replica while the leader stays where it is.
+ */
+async function reorderReplicas(topic: string, replicas: number[]): Promise<void> {
+  const admin = new Kafka({
+    brokers: cluster.brokers.map((b) => b.bootstrap),
+    clientId: 'controller-test',
+    logLevel: logLevel.NOTHING,
+  }).admin();
+  await admin.connect();
+  await admin.alterPartitionReassignments({
+    topics: [{ topic, partitionAssignment: [{ partition: 0, replicas }] }],
+  });
+  await admin.disconnect();
+  await waitFor(
+    async () =>
+      (await zkc.getJson<{ partitions: Record<string, number[]> }>(`/brokers/topics/${topic}`))?.partitions[
+        '0'
+      ].join(',') === replicas.join(','),
+    { timeoutMs: 15_000, message: `the new replica order of ${topic}` },
+  );
+}
+
 test('topic deletion: every replica goes through the deletion states, no log dir and no znode is left', async () => {
   await createTopic(['--topic', 'doomed', '--partitions', '3', '--replication-factor', '3']);
   await waitForFullIsr('doomed', 3, 3);
@@ -170,27 +194,7 @@ test('ElectLeaders PREFERRED moves leadership to the preferred replica', async (
   await createTopic(['--topic', 'pref', '--replica-assignment', `${x}:${y}`]);
   await waitForFullIsr('pref', 1, 2);
   expect((await state('pref'))!.leader).toBe(x);
-  // Make y the preferred replica: same replicas, new order (completes at once, leader stays x).
-  const admin = new Kafka({
-    brokers: cluster.brokers.map((b) => b.bootstrap),
-    clientId: 'controller-test',
-    logLevel: logLevel.NOTHING,
-  }).admin();
-  await admin.connect();
-  await admin.alterPartitionReassignments({
-    topics: [{ topic: 'pref', partitionAssignment: [{ partition: 0, replicas: [y, x] }] }],
-  });
-  await admin.disconnect();
-  await waitFor(
-    async () =>
-      (await zkc.getJson<{ partitions: Record<string, number[]> }>('/brokers/topics/pref'))?.partitions[
-        '0'
-      ].join(',') === `${y},${x}`,
-    {
-      timeoutMs: 15_000,
-      message: 'the new replica order',
-    },
-  );
+  await reorderReplicas('pref', [y, x]);
   expect((await state('pref'))!.leader).toBe(x);
   const epochBefore = (await state('pref'))!.leader_epoch;
 
@@ -220,24 +224,7 @@ test('the legacy /admin/preferred_replica_election znode triggers preferred elec
   const [x, y] = [0, 2];
   await createTopic(['--topic', 'zkpref', '--replica-assignment', `${x}:${y}`]);
   await waitForFullIsr('zkpref', 0, 2);
-  // Reorder the replicas so that y is preferred while x keeps leading (as in the test above).
-  const admin = new Kafka({
-    brokers: cluster.brokers.map((b) => b.bootstrap),
-    clientId: 'controller-test',
-    logLevel: logLevel.NOTHING,
-  }).admin();
-  await admin.connect();
-  await admin.alterPartitionReassignments({
-    topics: [{ topic: 'zkpref', partitionAssignment: [{ partition: 0, replicas: [y, x] }] }],
-  });
-  await admin.disconnect();
-  await waitFor(
-    async () =>
-      (await zkc.getJson<{ partitions: Record<string, number[]> }>('/brokers/topics/zkpref'))?.partitions[
-        '0'
-      ].join(',') === `${y},${x}`,
-    { timeoutMs: 15_000, message: 'the new replica order' },
-  );
+  await reorderReplicas('zkpref', [y, x]);
   expect((await state('zkpref'))!.leader).toBe(x);
 
   // What kafka-preferred-replica-election.sh wrote; an unknown topic is skipped.
