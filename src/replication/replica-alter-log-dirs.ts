@@ -19,6 +19,7 @@ import { KafkaStorageError } from '../log/errors';
 import type { UnifiedLog } from '../log/unified-log';
 import { getLogger } from '../utils/logger';
 import { truncationState } from './truncation';
+import { WakeableSleep } from '../utils/wakeable-sleep';
 
 /** replica.alter.log.dirs.io.max.bytes.per.second (ConfigManager's quotas.alterLogDirs). */
 export interface AlterLogDirsQuota {
@@ -61,7 +62,8 @@ export class ReplicaAlterLogDirsManager {
   private readonly log;
   private readonly moves = new Map<string, MoveState>();
   private loop: Promise<void> | null = null;
-  private wakeUp: (() => void) | null = null;
+  /** The loop's backoff, cut short when work arrives. */
+  private readonly idle = new WakeableSleep();
   private stopped = false;
 
   constructor(
@@ -84,13 +86,13 @@ export class ReplicaAlterLogDirsManager {
     }
     if (this.moves.size > 0 && this.loop === null)
       this.loop = this.run().catch((e: Error) => this.log.error(`Copier loop failed: ${e.stack}`));
-    this.wake();
+    this.idle.wake();
   }
 
   removePartitions(keys: readonly string[]): void {
     let removed = false;
     for (const k of keys) removed = this.moves.delete(k) || removed;
-    if (removed) this.wake();
+    if (removed) this.idle.wake();
   }
 
   /** Partitions being copied (`topic-partition`). */
@@ -101,27 +103,8 @@ export class ReplicaAlterLogDirsManager {
   async shutdown(): Promise<void> {
     this.stopped = true;
     this.moves.clear();
-    this.wake();
+    this.idle.wake();
     await this.loop;
-  }
-
-  private wake(): void {
-    const w = this.wakeUp;
-    this.wakeUp = null;
-    w?.();
-  }
-
-  private sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const timer = setTimeout(() => {
-        this.wakeUp = null;
-        resolve();
-      }, ms);
-      this.wakeUp = () => {
-        clearTimeout(timer);
-        resolve();
-      };
-    });
   }
 
   private async run(): Promise<void> {
@@ -129,7 +112,7 @@ export class ReplicaAlterLogDirsManager {
       const now = Date.now();
       const ready = [...this.moves.entries()].filter(([, s]) => s.delayedUntil <= now);
       if (ready.length === 0 || this.host.quota()?.isQuotaExceeded()) {
-        await this.sleep(this.cfg.fetchBackoffMs);
+        await this.idle.sleep(this.cfg.fetchBackoffMs);
         continue;
       }
       const [key, state] = ready.reduce((a, b) => (compareTopicPartition(a[1], b[1]) >= 0 ? a : b));
@@ -147,7 +130,7 @@ export class ReplicaAlterLogDirsManager {
       }
       // Let requests in between rounds; wait when there was nothing to copy.
       if (progressed) await new Promise((r) => setImmediate(r));
-      else if (this.moves.has(key)) await this.sleep(this.cfg.fetchBackoffMs);
+      else if (this.moves.has(key)) await this.idle.sleep(this.cfg.fetchBackoffMs);
     }
     this.loop = null;
   }

@@ -25,6 +25,7 @@ import type { OffsetForLeaderEpochResponse } from '../protocol/messages/generate
 import { getLogger, Logger } from '../utils/logger';
 import { BrokerChannel, BrokerEndPoint } from './broker-channel';
 import { truncationState } from './truncation';
+import { WakeableSleep } from '../utils/wakeable-sleep';
 
 export interface ReplicaFetcherConfig {
   brokerId: number;
@@ -92,7 +93,8 @@ export class ReplicaFetcher {
   private readonly channel: BrokerChannel;
   private running = false;
   private loop: Promise<void> | null = null;
-  private wakeUp: (() => void) | null = null;
+  /** The loop's backoff, cut short when work arrives. */
+  private readonly idle = new WakeableSleep();
 
   constructor(
     readonly fetcherId: number,
@@ -139,7 +141,7 @@ export class ReplicaFetcher {
     this.log.info('Shutting down');
     this.running = false;
     this.channel.close();
-    this.wake();
+    this.idle.wake();
     await this.loop;
     this.log.info('Shutdown completed');
   }
@@ -167,7 +169,7 @@ export class ReplicaFetcher {
         delayUntil: 0,
       });
     }
-    this.wake();
+    this.idle.wake();
   }
 
   removePartitions(keys: Iterable<string>): string[] {
@@ -185,30 +187,12 @@ export class ReplicaFetcher {
 
   restoreStates(states: PartitionFetchState[]): void {
     for (const s of states) this.states.set(keyOf(s.topic, s.partition), { ...s, delayUntil: 0 });
-    this.wake();
+    this.idle.wake();
   }
 
   updateTopicId(key: string, topicId: string | null): void {
     const s = this.states.get(key);
     if (s && s.topicId !== topicId) this.states.set(key, { ...s, topicId });
-  }
-
-  private wake(): void {
-    const w = this.wakeUp;
-    this.wakeUp = null;
-    w?.();
-  }
-
-  private sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const done = (): void => {
-        clearTimeout(timer);
-        if (this.wakeUp === done) this.wakeUp = null;
-        resolve();
-      };
-      const timer = setTimeout(done, Math.max(0, ms));
-      this.wakeUp = done;
-    });
   }
 
   private async run(): Promise<void> {
@@ -229,7 +213,7 @@ export class ReplicaFetcher {
       if (ready.length === 0) {
         // A truncation that must ask again does so at once (Kafka's next doWork round).
         if ([...this.states.values()].some((s) => s.state === 'truncating' && s.delayUntil <= now)) continue;
-        await this.sleep(nextReady === Infinity ? this.cfg.fetchBackoffMs : nextReady - now);
+        await this.idle.sleep(nextReady === Infinity ? this.cfg.fetchBackoffMs : nextReady - now);
         continue;
       }
       await this.fetchOnce(ready);
